@@ -1,0 +1,42 @@
+"""Settings: the only place that reads the environment. Frozen once built."""
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cafe_etl.errors import ConfigError
+
+DEFAULT_WAREHOUSE = "duckdb:///cafe.duckdb"
+
+
+class Settings(BaseSettings):
+    """cafe-etl settings, from ``CAFE_ETL_*`` environment variables or CLI options."""
+
+    model_config = SettingsConfigDict(env_prefix="CAFE_ETL_", frozen=True, extra="ignore")
+
+    warehouse: str = DEFAULT_WAREHOUSE
+    """Warehouse URL: ``duckdb:///path``, ``postgresql://…`` or ``redshift://…``."""
+    landing: Path = Path("data/landing")
+    """Folder searched recursively for raw ``*.csv`` exports."""
+    token_key: SecretStr | None = None
+    """Secret key for customer tokens (HMAC-SHA256 of card numbers); unset means no tokens."""
+    chunk_rows: int = Field(default=100_000, gt=0)
+    """Records transformed and loaded at a time within one file."""
+    group_rows: int = Field(default=500_000, gt=0)
+    """Rows after which a database transaction holding several files commits."""
+
+    @property
+    def token_key_bytes(self) -> bytes | None:
+        return self.token_key.get_secret_value().encode() if self.token_key else None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with CLI options (None means not given) on top."""
+    given = {name: value for name, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "CAFE_ETL_" + str(first["loc"][0]).upper() if first["loc"] else "a setting"
+        raise ConfigError(f"{name}: {first['msg']}") from None

@@ -1,0 +1,58 @@
+"""Exactly once, in effect: what to do with a file, given what the warehouse has seen.
+
+Per name the newest content wins; identical bytes under another name are a duplicate
+(only for files with data rows: every empty file has the same checksum).
+"""
+
+from dataclasses import dataclass
+from enum import Enum
+
+from cafe_etl.warehouse.base import LOADED, LedgerRow
+
+
+class Action(Enum):
+    UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"
+    LOAD = "load"
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    replaces: LedgerRow | None = None
+    duplicate_of: str | None = None
+
+
+class Ledger:
+    """The newest version of every name, kept current as a run records files."""
+
+    def __init__(self, rows: list[LedgerRow]) -> None:
+        self._by_name: dict[str, LedgerRow] = {}
+        self._loaded_by_sha: dict[str, set[str]] = {}
+        for row in rows:
+            self.record(row)
+
+    def current(self, name: str) -> LedgerRow | None:
+        return self._by_name.get(name)
+
+    def decide(self, name: str, sha256: str, *, force: bool = False) -> Decision:
+        current = self._by_name.get(name)
+        if current is not None and current.sha256 == sha256 and not force:
+            return Decision(Action.UNCHANGED)
+        original = self._loaded_elsewhere(name, sha256)
+        if original is not None:
+            return Decision(Action.DUPLICATE, replaces=current, duplicate_of=original)
+        return Decision(Action.LOAD, replaces=current)
+
+    def record(self, row: LedgerRow) -> None:
+        """Make ``row`` the newest version of its name."""
+        previous = self._by_name.get(row.file_name)
+        if previous is not None:
+            self._loaded_by_sha.get(previous.sha256, set()).discard(previous.file_name)
+        self._by_name[row.file_name] = row
+        if row.status == LOADED and row.rows_read > 0:
+            self._loaded_by_sha.setdefault(row.sha256, set()).add(row.file_name)
+
+    def _loaded_elsewhere(self, name: str, sha256: str) -> str | None:
+        others = sorted(self._loaded_by_sha.get(sha256, set()) - {name})
+        return others[0] if others else None

@@ -1,0 +1,82 @@
+"""Where raw files come from: a local folder now, S3 later, behind the same small shape."""
+
+import codecs
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import unquote, urlparse
+
+from cafe_etl.errors import ConfigError
+
+_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Source:
+    """One raw file: its name (base name, the ledger's key), where it lives, how to open it."""
+
+    name: str
+    uri: str
+    modified: float
+    open: Callable[[], BinaryIO]
+
+
+@dataclass(frozen=True)
+class Inspection:
+    sha256: str
+    size: int
+    is_utf8: bool
+
+
+def local_source(path: Path) -> Source:
+    path = path.resolve()
+    return Source(path.name, path.as_uri(), path.stat().st_mtime, partial(path.open, "rb"))
+
+
+def list_folder(folder: Path) -> list[Source]:
+    """Every ``*.csv`` below a folder, oldest first, so a newer copy of a name wins."""
+    if not folder.is_dir():
+        raise ConfigError(
+            f"source folder {folder} does not exist: create it or pass another SOURCE"
+        )
+    sources = [local_source(path) for path in folder.rglob("*") if _is_csv(path)]
+    return sorted(sources, key=lambda source: (source.modified, source.uri))
+
+
+def open_uri(uri: str) -> Source:
+    """The source a ledger row points at (``file://`` URIs)."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        raise ConfigError(f"cannot read {uri}: only file:// sources are supported here")
+    path = Path(unquote(parsed.path))
+    if not path.is_file():
+        raise ConfigError(f"raw file {path} is gone: restore it, or run cafe-etl forget")
+    return local_source(path)
+
+
+def inspect(stream: BinaryIO) -> Inspection:
+    """SHA-256, size and UTF-8 validity of a stream, in one pass of 1 MiB blocks."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    size, is_utf8 = 0, True
+    for block in iter(partial(stream.read, _BLOCK), b""):
+        digest.update(block)
+        size += len(block)
+        if is_utf8:
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError:
+                is_utf8 = False
+    if is_utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            is_utf8 = False
+    return Inspection(digest.hexdigest(), size, is_utf8)
+
+
+def _is_csv(path: Path) -> bool:
+    return path.suffix.lower() == ".csv" and path.is_file()

@@ -1,0 +1,73 @@
+"""The warehouse contract as Arrow schemas: the shape of every batch, on every engine."""
+
+import pyarrow as pa
+
+MONEY = pa.decimal128(10, 2)
+
+BRANCHES = pa.schema(
+    [("branch_id", pa.int64()), ("branch_name", pa.string()), ("region", pa.string())]
+)
+PRODUCTS = pa.schema(
+    [
+        ("product_id", pa.int64()),
+        ("product_name", pa.string()),
+        ("size", pa.string()),
+        ("flavour", pa.string()),
+    ]
+)
+TRANSACTIONS = pa.schema(
+    [
+        ("transaction_id", pa.int64()),
+        ("branch_id", pa.int64()),
+        ("occurred_at", pa.timestamp("s")),
+        ("business_date", pa.date32()),
+        ("payment_method", pa.string()),
+        ("total_amount", MONEY),
+        ("customer_token", pa.string()),
+        ("file_id", pa.int64()),
+    ]
+)
+BASKET_ITEMS = pa.schema(
+    [
+        ("transaction_id", pa.int64()),
+        ("product_id", pa.int64()),
+        ("unit_price", MONEY),
+        ("quantity", pa.int32()),
+    ]
+)
+REJECTED_ROWS = pa.schema(
+    [
+        ("file_id", pa.int64()),
+        ("line_number", pa.int64()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+    ]
+)
+LOADED_FILES = pa.schema(
+    [
+        ("file_id", pa.int64()),
+        ("file_name", pa.string()),
+        ("source_uri", pa.string()),
+        ("sha256", pa.string()),
+        ("branch_id", pa.int64()),
+        ("business_date", pa.date32()),
+        ("variant", pa.string()),
+        ("status", pa.string()),
+        ("reason", pa.string()),
+        ("rows_read", pa.int64()),
+        ("rows_loaded", pa.int64()),
+        ("rows_rejected", pa.int64()),
+        ("loaded_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+FACT_TABLES = {
+    "transactions": TRANSACTIONS,
+    "basket_items": BASKET_ITEMS,
+    "rejected_rows": REJECTED_ROWS,
+}
+
+
+def money(pennies: pa.Array) -> pa.Array:
+    """Exact NUMERIC(10,2) from integer pennies (the unscaled value is the penny count)."""
+    return pennies.cast(pa.decimal128(19, 0)).view(pa.decimal128(19, 2)).cast(MONEY)

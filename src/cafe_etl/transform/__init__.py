@@ -1,0 +1,1 @@
+"""Pure transforms: raw records in, warehouse tables and rejected rows out."""

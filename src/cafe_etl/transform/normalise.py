@@ -1,0 +1,351 @@
+"""One raw file in, warehouse rows out: validation, redaction and normalisation together.
+
+``FileTransform`` streams a file in chunks, so memory stays flat whatever the file size.
+Every distinct timestamp, total, item and basket string is parsed once per file (or chunk),
+not once per row: a day's till export repeats them thousands of times.
+"""
+
+import itertools
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Generic, TypeVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cafe_etl import formats, keys, tables
+from cafe_etl.formats import Layout, Record
+from cafe_etl.transform import validate as v
+from cafe_etl.transform.redact import Tokeniser
+
+T = TypeVar("T")
+NOT_CSV = "not_csv"
+NOT_UTF8 = "not_utf8"
+FILE_REASONS = (NOT_UTF8, NOT_CSV)
+DEFAULT_CHUNK_ROWS = 100_000
+_EPOCH = datetime(1970, 1, 1)
+_TWO_DECIMALS = re.compile(r"\s*\d+\.\d\d\s*")
+
+
+class _Memo(Generic[T]):
+    """Remembers a parser's result, rejection included, for each distinct raw string.
+
+    Hot loops read ``values.get`` directly and call the memo only on a miss.
+    """
+
+    def __init__(self, parse: Callable[[str], T], limit: int = 200_000) -> None:
+        self._parse = parse
+        self._limit = limit
+        self.values: dict[str, T] = {}
+        self._rejections: dict[str, v.Rejected] = {}
+
+    def __call__(self, raw: str) -> T:
+        if raw in self.values:
+            return self.values[raw]
+        if raw in self._rejections:
+            raise self._rejections[raw]
+        if len(self.values) >= self._limit:
+            self.values.clear()
+        try:
+            value = self.values[raw] = self._parse(raw)
+        except v.Rejected as rejected:
+            self._rejections[raw] = rejected
+            raise
+        return value
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows of one file ready to load, shaped as in ``cafe_etl.tables``."""
+
+    transactions: pa.Table
+    basket_items: pa.Table
+    rejected_rows: pa.Table
+
+    @property
+    def row_count(self) -> int:
+        return self.transactions.num_rows + self.rejected_rows.num_rows
+
+
+@dataclass
+class FileSummary:
+    """What the ledger records about a file once it has been read whole."""
+
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    variant: str | None = None
+    reason: str | None = None
+    branch_ids: set[int] = field(default_factory=set)
+    business_dates: set[date] = field(default_factory=set)
+    rejects: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def branch_id(self) -> int | None:
+        return next(iter(self.branch_ids)) if len(self.branch_ids) == 1 else None
+
+    @property
+    def business_date(self) -> date | None:
+        return next(iter(self.business_dates)) if len(self.business_dates) == 1 else None
+
+
+class _Basket:
+    """The distinct baskets of one chunk, each parsed once into aggregated line items."""
+
+    def __init__(self, parse: Callable[[str], list[v.Item]], products: dict[int, v.Item]) -> None:
+        self._parse = parse
+        self._products = products
+        self.codes: dict[str, tuple[int, int]] = {}
+        self.offsets = [0]
+        self.product_ids: list[int] = []
+        self.prices: list[int] = []
+        self.quantities: list[int] = []
+
+    def code(self, raw: str) -> tuple[int, int]:
+        """(basket code, basket sum in pennies); raises ``Rejected`` for a bad basket."""
+        found = self.codes.get(raw)
+        if found is None:
+            found = self.codes[raw] = (len(self.offsets) - 1, self._add(self._parse(raw)))
+        return found
+
+    def _add(self, items: list[v.Item]) -> int:
+        lines: Counter[tuple[int, int]] = Counter()
+        for item in items:
+            product_id = keys.product_key(item.name, item.size, item.flavour)
+            self._products.setdefault(product_id, item)
+            lines[product_id, item.pennies] += 1
+        for (product_id, pennies), quantity in lines.items():
+            self.product_ids.append(product_id)
+            self.prices.append(pennies)
+            self.quantities.append(quantity)
+        self.offsets.append(len(self.product_ids))
+        return sum(item.pennies for item in items)
+
+
+class FileTransform:
+    """Turns the records of one raw file into chunks of warehouse rows.
+
+    >>> transform = FileTransform(file_id=1, tokeniser=Tokeniser(None))
+    >>> chunks = list(transform.chunks(records))        # doctest: +SKIP
+    >>> transform.summary.rows_loaded, transform.branches  # doctest: +SKIP
+    """
+
+    def __init__(
+        self, file_id: int, tokeniser: Tokeniser, chunk_rows: int = DEFAULT_CHUNK_ROWS
+    ) -> None:
+        self.file_id = file_id
+        self.summary = FileSummary()
+        self.branches: dict[int, str] = {}
+        self.products: dict[int, v.Item] = {}
+        self._tokenise = tokeniser
+        self._chunk_rows = chunk_rows
+        self._timestamp = _Memo(_epoch_seconds)
+        self._total = _Memo(v.parse_pennies)
+        self._payment = _Memo(v.parse_payment)
+        self._item = _Memo(v.parse_item)
+        self._branch = _Memo(self._branch_id)
+        self._layout: Layout | None = None
+        self._header = False
+
+    def chunks(self, records: Iterable[Record]) -> Iterator[Chunk]:
+        """Yield chunks of at most ``chunk_rows`` records; fills ``summary`` when exhausted."""
+        remaining = iter(records)
+        first = next(remaining, None)
+        if first is not None:
+            self._header = formats.is_header(first)
+            if not self._header:
+                remaining = itertools.chain([first], remaining)
+        while batch := list(itertools.islice(remaining, self._chunk_rows)):
+            yield self._chunk(batch)
+        self._finish()
+
+    def _finish(self) -> None:
+        summary = self.summary
+        if summary.rows_read and self._layout is None:
+            summary.reason = NOT_CSV
+            summary.rows_read = summary.rows_loaded = summary.rows_rejected = 0
+            summary.rejects.clear()
+            return
+        if self._layout is not None:
+            two_decimals = all(_TWO_DECIMALS.fullmatch(raw) for raw in self._total.values)
+            summary.variant = formats.variant_name(
+                self._layout, header=self._header, totals_two_decimals=two_decimals
+            )
+
+    def _branch_id(self, raw: str) -> int:
+        name = v.parse_branch(raw)
+        branch_id = keys.branch_key(name)
+        self.branches[branch_id] = name
+        return branch_id
+
+    def _parse_basket(self, raw: str) -> list[v.Item]:
+        if not raw.strip():
+            raise v.Rejected(v.BAD_BASKET, "basket is empty")
+        return [self._item(part) for part in raw.split(",")]
+
+    def _chunk(self, records: list[Record]) -> Chunk:
+        if self._layout is None:
+            first = next((r for r in records if len(r[1]) == formats.FIELD_COUNT), None)
+            if first is not None:
+                self._layout = formats.detect_layout(first)
+        layout = self._layout or formats.DMY_LAYOUT
+        parse_basket = v.parse_flat_basket if layout.flat_basket else self._parse_basket
+        baskets = _Basket(parse_basket, self.products)
+        rows, rejects = _Rows(), _Rejects()
+        timestamp, known_timestamp = self._timestamp, self._timestamp.values.get
+        branch, known_branch = self._branch, self._branch.values.get
+        total_of, known_total = self._total, self._total.values.get
+        payment_of, known_payment = self._payment, self._payment.values.get
+        known_basket, tokenise = baskets.codes.get, self._tokenise
+        total_at, payment_at = layout.total, layout.payment
+        add_row = rows.add
+        for line_number, fields in records:
+            if len(fields) != formats.FIELD_COUNT:
+                rejects.add(
+                    line_number,
+                    v.FIELD_COUNT,
+                    f"expected {formats.FIELD_COUNT} fields, found {len(fields)}",
+                )
+                continue
+            ts_raw, branch_raw, _, basket_raw, _, _, card = fields
+            total_raw, payment_raw = fields[total_at], fields[payment_at]
+            try:
+                occurred_at = known_timestamp(ts_raw)
+                if occurred_at is None:
+                    occurred_at = timestamp(ts_raw)
+                branch_id = known_branch(branch_raw)
+                if branch_id is None:
+                    branch_id = branch(branch_raw)
+                total = known_total(total_raw)
+                if total is None:
+                    total = total_of(total_raw)
+                basket = known_basket(basket_raw)
+                if basket is None:
+                    basket = baskets.code(basket_raw)
+                payment = known_payment(payment_raw)
+                if payment is None:
+                    payment = payment_of(payment_raw)
+                if basket[1] != total:
+                    raise v.Rejected(
+                        v.TOTAL_MISMATCH,
+                        f"items sum to {_pounds(basket[1])}, total is {_pounds(total)}",
+                    )
+            except v.Rejected as rejected:
+                rejects.add(line_number, rejected.reason, rejected.detail)
+                continue
+            add_row(line_number, branch_id, occurred_at, payment, total, tokenise(card), basket[0])
+        self._count(rows, rejects)
+        transactions = rows.table(self.file_id)
+        return Chunk(
+            transactions=transactions,
+            basket_items=_basket_items(transactions["transaction_id"], rows.baskets, baskets),
+            rejected_rows=rejects.table(self.file_id),
+        )
+
+    def _count(self, rows: "_Rows", rejects: "_Rejects") -> None:
+        summary = self.summary
+        summary.rows_read += len(rows.lines) + len(rejects.lines)
+        summary.rows_loaded += len(rows.lines)
+        summary.rows_rejected += len(rejects.lines)
+        summary.rejects.update(rejects.reasons)
+        summary.branch_ids.update(rows.branch_ids)
+        summary.business_dates.update(
+            (_EPOCH + timedelta(seconds=moment)).date() for moment in set(rows.occurred_at)
+        )
+
+
+def _epoch_seconds(raw: str) -> int:
+    return int((v.parse_timestamp(raw) - _EPOCH).total_seconds())
+
+
+def _pounds(pennies: int) -> str:
+    return f"{pennies // 100}.{pennies % 100:02d}"
+
+
+@dataclass
+class _Rows:
+    lines: list[int] = field(default_factory=list)
+    branch_ids: list[int] = field(default_factory=list)
+    occurred_at: list[int] = field(default_factory=list)
+    payments: list[str] = field(default_factory=list)
+    totals: list[int] = field(default_factory=list)
+    tokens: list[str | None] = field(default_factory=list)
+    baskets: list[int] = field(default_factory=list)
+
+    def add(
+        self,
+        line: int,
+        branch_id: int,
+        occurred_at: datetime,
+        payment: str,
+        total: int,
+        token: str | None,
+        basket: int,
+    ) -> None:
+        self.lines.append(line)
+        self.branch_ids.append(branch_id)
+        self.occurred_at.append(occurred_at)
+        self.payments.append(payment)
+        self.totals.append(total)
+        self.tokens.append(token)
+        self.baskets.append(basket)
+
+    def table(self, file_id: int) -> pa.Table:
+        occurred_at = pa.array(self.occurred_at, pa.int64()).cast(pa.timestamp("s"))
+        return pa.table(
+            [
+                keys.row_keys(file_id, pa.array(self.lines, pa.int64())),
+                pa.array(self.branch_ids, pa.int64()),
+                occurred_at,
+                occurred_at.cast(pa.date32()),
+                pa.array(self.payments, pa.string()),
+                tables.money(pa.array(self.totals, pa.int64())),
+                pa.array(self.tokens, pa.string()),
+                pa.repeat(pa.scalar(file_id, pa.int64()), len(self.lines)),
+            ],
+            schema=tables.TRANSACTIONS,
+        )
+
+
+@dataclass
+class _Rejects:
+    lines: list[int] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+
+    def add(self, line: int, reason: str, detail: str) -> None:
+        self.lines.append(line)
+        self.reasons.append(reason)
+        self.details.append(detail)
+
+    def table(self, file_id: int) -> pa.Table:
+        return pa.table(
+            [
+                pa.repeat(pa.scalar(file_id, pa.int64()), len(self.lines)),
+                pa.array(self.lines, pa.int64()),
+                pa.array(self.reasons, pa.string()),
+                pa.array(self.details, pa.string()),
+            ],
+            schema=tables.REJECTED_ROWS,
+        )
+
+
+def _basket_items(transaction_ids: pa.ChunkedArray, codes: list[int], baskets: _Basket) -> pa.Table:
+    """Explode each transaction's basket code into its aggregated line items, column-wise."""
+    per_basket = pa.ListArray.from_arrays(
+        pa.array(baskets.offsets, pa.int32()), pa.array(range(len(baskets.product_ids)), pa.int32())
+    )
+    per_row = per_basket.take(pa.array(codes, pa.int32()))
+    items = per_row.flatten()
+    return pa.table(
+        [
+            transaction_ids.combine_chunks().take(pc.list_parent_indices(per_row)),
+            pa.array(baskets.product_ids, pa.int64()).take(items),
+            tables.money(pa.array(baskets.prices, pa.int64()).take(items)),
+            pa.array(baskets.quantities, pa.int32()).take(items),
+        ],
+        schema=tables.BASKET_ITEMS,
+    )

@@ -1,0 +1,150 @@
+"""Field parsers. Each returns the clean value or raises ``Rejected`` with a reason code.
+
+Money is integer pennies here and exact decimals in the warehouse: never a float.
+"""
+
+import re
+from datetime import datetime
+from typing import NamedTuple
+
+FIELD_COUNT = "field_count"
+BAD_TIMESTAMP = "bad_timestamp"
+BAD_AMOUNT = "bad_amount"
+BAD_BASKET = "bad_basket"
+BAD_PAYMENT = "bad_payment"
+BAD_BRANCH = "bad_branch"
+TOTAL_MISMATCH = "total_mismatch"
+ROW_REASONS = (
+    FIELD_COUNT,
+    BAD_TIMESTAMP,
+    BAD_AMOUNT,
+    BAD_BASKET,
+    BAD_PAYMENT,
+    BAD_BRANCH,
+    TOTAL_MISMATCH,
+)
+
+MAX_PENNIES = 10**10 - 1  # NUMERIC(10,2)
+PAYMENT_METHODS = frozenset({"CARD", "CASH"})
+SIZES = {"regular": "Regular", "large": "Large"}
+_DETAIL_LIMIT = 80
+
+_TIMESTAMP = re.compile(
+    r"(?:(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})[ T]"
+    r"|(?P<d2>\d{1,2})/(?P<m2>\d{1,2})/(?P<y2>\d{4}) )"
+    r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?"
+)
+_AMOUNT = re.compile(r"(\d+)(?:\.(\d+))?")
+_ITEM = re.compile(r"(?P<desc>.+?)\s*-\s*(?P<price>\S+)")
+
+
+class Rejected(Exception):
+    """A field that makes its row unusable; ``detail`` never holds personal data."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(reason, detail)
+        self.reason = reason
+        self.detail = detail
+
+
+class Item(NamedTuple):
+    name: str
+    size: str | None
+    flavour: str | None
+    pennies: int
+
+
+def quote(value: str) -> str:
+    """A field value for a rejected-row detail, cut to a readable length."""
+    text = value if len(value) <= _DETAIL_LIMIT else value[: _DETAIL_LIMIT - 1] + "…"
+    return repr(text)
+
+
+def parse_timestamp(raw: str) -> datetime:
+    """``2021-02-23 09:01:45`` or ``23/03/2021 08:00``, the till's naive local time."""
+    match = _TIMESTAMP.fullmatch(raw.strip())
+    if match is None:
+        raise Rejected(BAD_TIMESTAMP, f"timestamp {quote(raw.strip())} is not a date and time")
+    g = match.groupdict()
+    try:
+        return datetime(
+            int(g["y"] or g["y2"]),
+            int(g["m"] or g["m2"]),
+            int(g["d"] or g["d2"]),
+            int(g["H"]),
+            int(g["M"]),
+            int(g["S"] or 0),
+        )
+    except ValueError:
+        raise Rejected(BAD_TIMESTAMP, f"timestamp {quote(raw.strip())} is impossible") from None
+
+
+def parse_pennies(raw: str, what: str = "total") -> int:
+    """A non-negative whole number of pennies: ``5``, ``5.2``, ``5.200``; not ``2.755``."""
+    text = raw.strip()
+    match = _AMOUNT.fullmatch(text)
+    if match is None:
+        raise Rejected(BAD_AMOUNT, f"{what} {quote(text)} is not an amount")
+    whole, fraction = match.group(1), match.group(2) or ""
+    if fraction[2:].strip("0"):
+        raise Rejected(BAD_AMOUNT, f"{what} {quote(text)} is not a whole number of pennies")
+    pennies = int(whole) * 100 + int(fraction[:2].ljust(2, "0"))
+    if pennies > MAX_PENNIES:
+        raise Rejected(BAD_AMOUNT, f"{what} {quote(text)} is too large")
+    return pennies
+
+
+def parse_payment(raw: str) -> str:
+    method = raw.strip().upper()
+    if method not in PAYMENT_METHODS:
+        raise Rejected(BAD_PAYMENT, f"payment method {quote(raw.strip())} is not CARD or CASH")
+    return method
+
+
+def parse_branch(raw: str) -> str:
+    name = raw.strip()
+    if not name:
+        raise Rejected(BAD_BRANCH, "branch is empty")
+    return name
+
+
+def _product(description: str, size: str | None) -> tuple[str, str | None, str | None]:
+    name, _, flavour = (part.strip() for part in description.partition(" - "))
+    if not name:
+        raise Rejected(BAD_BASKET, f"item {quote(description)} has no product name")
+    return name, size, flavour or None
+
+
+def parse_item(text: str) -> Item:
+    """``[Size ]Name[ - Flavour] - price`` (variants B, C and D)."""
+    match = _ITEM.fullmatch(text.strip())
+    if match is None:
+        raise Rejected(BAD_BASKET, f"item {quote(text.strip())} is not 'Name - price'")
+    description = match["desc"]
+    first, _, rest = description.partition(" ")
+    size = SIZES.get(first.lower()) if rest else None
+    name, size, flavour = _product(rest if size else description, size)
+    return Item(name, size, flavour, parse_pennies(match["price"], "item price"))
+
+
+def parse_basket(raw: str) -> list[Item]:
+    """A comma-separated basket of variant B, C or D."""
+    if not raw.strip():
+        raise Rejected(BAD_BASKET, "basket is empty")
+    return [parse_item(part) for part in raw.split(",")]
+
+
+def parse_flat_basket(raw: str) -> list[Item]:
+    """Variant A's flat ``size,name,price`` triples; an empty size means Regular."""
+    parts = [part.strip() for part in raw.split(",")]
+    if not raw.strip() or len(parts) % 3:
+        raise Rejected(BAD_BASKET, "basket is not a list of size,name,price triples")
+    items = []
+    for i in range(0, len(parts), 3):
+        size_text, description, price = parts[i : i + 3]
+        size = SIZES.get(size_text.lower() or "regular")
+        if size is None:
+            raise Rejected(BAD_BASKET, f"size {quote(size_text)} is not Regular or Large")
+        name, size, flavour = _product(description, size)
+        items.append(Item(name, size, flavour, parse_pennies(price, "item price")))
+    return items

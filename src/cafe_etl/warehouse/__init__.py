@@ -1,0 +1,19 @@
+"""Warehouse adapters behind one interface, chosen by URL."""
+
+from cafe_etl.errors import ConfigError
+from cafe_etl.warehouse.base import Warehouse
+
+SCHEMES = ("duckdb",)
+
+
+def connect(url: str) -> Warehouse:
+    """The warehouse for a URL (``duckdb:///…``, a ``.duckdb`` path, ``postgresql://…``)."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else "duckdb"
+    if scheme == "duckdb":
+        from cafe_etl.warehouse.duckdb import DuckDBWarehouse
+
+        return DuckDBWarehouse(url)
+    raise ConfigError(
+        f"warehouse URL {url.split('://')[0]}://…: unknown kind {scheme!r}; use one of "
+        + ", ".join(f"{s}://" for s in SCHEMES)
+    )

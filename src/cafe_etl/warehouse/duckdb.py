@@ -1,0 +1,93 @@
+"""The embedded default: one DuckDB file, loaded from Arrow without copying."""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from cafe_etl.errors import ConfigError, WarehouseError
+from cafe_etl.warehouse.base import Warehouse
+
+
+def path_from_url(url: str) -> Path:
+    """``duckdb:///cafe.duckdb`` (relative), ``duckdb:////srv/cafe.duckdb`` or a bare path."""
+    if url.startswith("duckdb://"):
+        rest = url.removeprefix("duckdb://")
+        if not rest.startswith("/") or rest == "/":
+            raise ConfigError(f"warehouse URL {url!r}: write duckdb:///FILE or duckdb:////ABS/FILE")
+        return Path(rest[1:])
+    return Path(url)
+
+
+class DuckDBWarehouse(Warehouse):
+    scheme = "duckdb"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.path = path_from_url(url)
+        self._connection: Any = None
+
+    @property
+    def display_name(self) -> str:
+        return str(self.path)
+
+    @property
+    def connection(self) -> Any:
+        if self._connection is None:
+            import duckdb
+
+            if not self.path.parent.is_dir():
+                raise ConfigError(
+                    f"warehouse folder {self.path.parent} does not exist: create it or choose"
+                    " another --warehouse"
+                )
+            try:
+                self._connection = duckdb.connect(str(self.path))
+            except duckdb.Error as error:
+                raise WarehouseError(
+                    f"cannot open DuckDB warehouse {self.path}: {_first_line(error)}"
+                ) from None
+        return self._connection
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        import duckdb
+
+        try:
+            result = self.connection.execute(sql, list(params))
+            return list(result.fetchall()) if result.description else []
+        except duckdb.Error as error:
+            raise WarehouseError(f"DuckDB {self.path}: {_first_line(error)}") from error
+
+    def column_names(self) -> list[str]:
+        return [column[0] for column in self.connection.description or []]
+
+    def query_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        return self.connection.sql(sql, params=list(params)).to_arrow_table()
+
+    def insert_arrow(self, table_name: str, rows: pa.Table) -> None:
+        self._from_arrow(rows, f"INSERT INTO {table_name} SELECT * FROM staged")
+
+    def upsert_arrow(self, table_name: str, key: str, rows: pa.Table) -> None:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in rows.column_names if c != key)
+        self._from_arrow(
+            rows,
+            f"INSERT INTO {table_name} SELECT * FROM staged"
+            f" ON CONFLICT ({key}) DO UPDATE SET {updates}",
+        )
+
+    def _from_arrow(self, rows: pa.Table, sql: str) -> None:
+        self.connection.register("staged", rows)
+        try:
+            self.execute(sql)
+        finally:
+            self.connection.unregister("staged")
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0]
