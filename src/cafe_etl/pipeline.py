@@ -102,10 +102,11 @@ class Pipeline:
         self._fingerprint = key_fingerprint(key) if key else None
         self._ledger: Ledger | None = None
 
-    def prepare(self) -> None:
-        """Bring the schema up to date and refuse a changed token key."""
+    def prepare(self, *, check_token_key: bool = True) -> None:
+        """Bring the schema up to date and (before loading) refuse a changed token key."""
         self.warehouse.migrate()
-        self.warehouse.check_token_key(self._fingerprint)
+        if check_token_key:
+            self.warehouse.check_token_key(self._fingerprint)
 
     @property
     def ledger(self) -> Ledger:

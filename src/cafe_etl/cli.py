@@ -1,0 +1,257 @@
+"""The ``cafe-etl`` command: parse options, call the library, print, exit with a code.
+
+Exit codes: 0 every file processed; 2 at least one whole file rejected; 1 an operational
+failure (a setting, a path, the warehouse), reported in one line.
+"""
+
+import functools
+import logging
+import shutil
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from cafe_etl import storage
+from cafe_etl.config import Settings, load_settings
+from cafe_etl.errors import CafeEtlError
+from cafe_etl.pipeline import Pipeline, RunSummary
+from cafe_etl.warehouse import connect
+
+app = typer.Typer(
+    help="Load T2 Cafe branch till exports into a clean warehouse, exactly once.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+WarehouseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--warehouse", "-w",
+        help="duckdb:///FILE (default duckdb:///cafe.duckdb); env CAFE_ETL_WAREHOUSE.",
+        show_default=False,
+    ),
+]  # fmt: skip
+DEMO_MARKER = ".cafe-etl-demo"
+
+
+def _reports_errors(command: F) -> F:
+    """Turn an operational failure into one line on stderr and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except CafeEtlError as error:
+            errors.print(f"[red]error:[/] {error}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each file.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _pipeline(settings: Settings, *, loading: bool = False) -> Pipeline:
+    pipeline = Pipeline(connect(settings.warehouse), settings)
+    pipeline.prepare(check_token_key=loading)
+    return pipeline
+
+
+def _load(pipeline: Pipeline, sources: list[storage.Source], force: bool = False) -> RunSummary:
+    from cafe_etl.render import progress_bar, summary_table
+
+    with progress_bar(console, len(sources)) as progress:
+        summary = pipeline.run(sources, force=force, progress=progress)
+    console.print(summary_table(summary))
+    return summary
+
+
+@app.command()
+@_reports_errors
+def run(
+    source: Annotated[
+        Path | None,
+        typer.Argument(help="Folder searched recursively for *.csv [default: data/landing]."),
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Load every raw file whose name or content is new."""
+    settings = load_settings(warehouse=warehouse, landing=source)
+    sources = storage.list_folder(settings.landing)
+    pipeline = _pipeline(settings, loading=True)
+    try:
+        summary = _load(pipeline, sources)
+    finally:
+        pipeline.warehouse.close()
+    raise typer.Exit(summary.exit_code)
+
+
+@app.command()
+@_reports_errors
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder to write the files into.")],
+    branches: Annotated[int, typer.Option(min=1, help="Number of branches.")] = 120,
+    days: Annotated[int, typer.Option(min=1, help="Number of trading days.")] = 7,
+    start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 42,
+    variant: Annotated[str, typer.Option(help="Raw format: A, B, C or D.")] = "C",
+) -> None:
+    """Write realistic synthetic till exports (one CSV per branch and day)."""
+    from cafe_etl.generate import generate as write_files
+
+    first_day = _parse_date(start) if start else date.today() - timedelta(days=days)
+    try:
+        result = write_files(out, branches=branches, days=days, start=first_day, seed=seed,
+                             variant=variant.upper())  # fmt: skip
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    console.print(
+        f"wrote {len(result.files):,} files, {result.transactions:,} transactions, into {out}"
+    )
+
+
+@app.command()
+@_reports_errors
+def demo(
+    folder: Annotated[Path, typer.Option("--dir", help="Fresh folder for the demo.")] = Path(
+        "demo"
+    ),
+) -> None:
+    """Generate a week of 120 branches, load it into DuckDB and show how to query it."""
+    from cafe_etl.generate import generate as write_files
+
+    _fresh_demo_folder(folder)
+    landing = folder / "landing"
+    result = write_files(landing, branches=120, days=7, start=date(2026, 11, 16), seed=42)
+    console.print(f"generated {len(result.files):,} till exports in {landing}")
+    warehouse_path = folder / "cafe.duckdb"
+    settings = load_settings(warehouse=f"duckdb:///{warehouse_path}", landing=landing)
+    if settings.token_key is None:
+        settings = settings.model_copy(update={"token_key": _demo_key()})
+    pipeline = _pipeline(settings, loading=True)
+    try:
+        summary = _load(pipeline, storage.list_folder(landing))
+    finally:
+        pipeline.warehouse.close()
+    signals = result.signals
+    query = (
+        "SELECT b.region, SUM(t.total_amount) AS revenue FROM transactions t "
+        "JOIN branches b USING (branch_id) GROUP BY 1 ORDER BY 2 DESC"
+    )
+    console.print(
+        f"\nThe warehouse is [bold]{warehouse_path}[/]. Query it with Python:\n"
+        f"  uv run python -c \"import duckdb; duckdb.connect('{warehouse_path}',"
+        f" read_only=True).sql('{query}').show()\"\n"
+        f"or see what it holds: uv run cafe-etl status -w duckdb:///{warehouse_path}\n"
+        f"Planted signals to find: {signals.rising_branch} rises and {signals.falling_branch}"
+        f" falls week on week; {signals.skipped_branch} sent no file on {signals.skipped_day};"
+        f" {signals.launched_product} launched on {signals.launch_day}.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(summary.exit_code)
+
+
+@app.command()
+@_reports_errors
+def status(
+    warehouse: WarehouseOption = None,
+    by_branch: Annotated[
+        bool, typer.Option("--by-branch", help="Also list every branch-day.")
+    ] = False,
+) -> None:
+    """Show what the warehouse holds: files, branch-days, rows and rejects."""
+    from cafe_etl.render import status_tables
+    from cafe_etl.status import read_status
+
+    pipeline = _pipeline(load_settings(warehouse=warehouse))
+    try:
+        for table in status_tables(read_status(pipeline.warehouse), by_branch=by_branch):
+            console.print(table)
+    finally:
+        pipeline.warehouse.close()
+
+
+@app.command()
+@_reports_errors
+def forget(
+    name: Annotated[str, typer.Argument(help="File name as in the ledger (no folders).")],
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Remove everything one file loaded and mark it forgotten in the ledger."""
+    pipeline = _pipeline(load_settings(warehouse=warehouse))
+    try:
+        row = pipeline.forget(name)
+    finally:
+        pipeline.warehouse.close()
+    console.print(f"forgot {name}: removed {row.rows_loaded:,} transactions"
+                  f" and {row.rows_rejected:,} rejected rows")  # fmt: skip
+
+
+@app.command()
+@_reports_errors
+def reprocess(
+    names: Annotated[list[str] | None, typer.Argument(help="File names to load again.")] = None,
+    all_files: Annotated[bool, typer.Option("--all", help="Every file not forgotten.")] = False,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Load files again from their raw copies (after a rule or reference-data change)."""
+    if bool(names) == all_files:
+        raise typer.BadParameter("name one or more files, or pass --all (not both)")
+    pipeline = _pipeline(load_settings(warehouse=warehouse), loading=True)
+    try:
+        sources = pipeline.sources_to_reprocess(None if all_files else names)
+        summary = _load(pipeline, sources, force=True)
+    finally:
+        pipeline.warehouse.close()
+    raise typer.Exit(summary.exit_code)
+
+
+@app.command("init-db")
+@_reports_errors
+def init_db(warehouse: WarehouseOption = None) -> None:
+    """Create or upgrade the warehouse schema (runs pending migrations)."""
+    settings = load_settings(warehouse=warehouse)
+    target = connect(settings.warehouse)
+    try:
+        applied = target.migrate()
+    finally:
+        target.close()
+    console.print(f"applied {', '.join(applied)}" if applied else "schema is up to date")
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date like 2026-11-16") from None
+
+
+def _fresh_demo_folder(folder: Path) -> None:
+    if folder.exists():
+        if not (folder / DEMO_MARKER).exists():
+            raise CafeEtlError(f"{folder} exists and is not a demo folder: pass --dir NEW_FOLDER")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / DEMO_MARKER).write_text("created by cafe-etl demo; safe to delete\n")
+
+
+def _demo_key() -> Any:
+    from pydantic import SecretStr
+
+    return SecretStr("demo-only-token-key")
