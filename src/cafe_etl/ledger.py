@@ -44,6 +44,13 @@ class Ledger:
             return Decision(Action.DUPLICATE, replaces=current, duplicate_of=original)
         return Decision(Action.LOAD, replaces=current)
 
+    def refresh(self, name: str, sha256: str, rows: list[LedgerRow]) -> None:
+        """Replace what is known of one name and one content with the warehouse's rows."""
+        self._by_name.pop(name, None)
+        self._loaded_by_sha.pop(sha256, None)
+        for row in rows:
+            self.record(row)
+
     def record(self, row: LedgerRow) -> None:
         """Make ``row`` the newest version of its name."""
         previous = self._by_name.get(row.file_name)

@@ -21,7 +21,7 @@ from cafe_etl.formats import read_records
 from cafe_etl.ledger import Action, Ledger
 from cafe_etl.regions import region_of
 from cafe_etl.storage import Source
-from cafe_etl.transform.normalise import NOT_UTF8, FileSummary, FileTransform
+from cafe_etl.transform.normalise import NOT_UTF8, FileSummary, FileTransform, ParseCache
 from cafe_etl.transform.redact import Tokeniser, key_fingerprint
 from cafe_etl.warehouse.base import (
     DUPLICATE,
@@ -101,6 +101,7 @@ class Pipeline:
         self._tokeniser = Tokeniser(key)
         self._fingerprint = key_fingerprint(key) if key else None
         self._ledger: Ledger | None = None
+        self._parse_cache = ParseCache()
 
     def prepare(self, *, check_token_key: bool = True) -> None:
         """Bring the schema up to date and (before loading) refuse a changed token key."""
@@ -173,6 +174,10 @@ class Pipeline:
     def _process(self, source: Source, loader: Loader, force: bool) -> FileOutcome:
         with source.open() as stream:
             inspection = storage.inspect(stream)
+        if self.warehouse.concurrent_writers:
+            self.warehouse.lock(f"name:{source.name}", f"sha:{inspection.sha256}")
+            rows = self.warehouse.current_files_for(source.name, inspection.sha256)
+            self.ledger.refresh(source.name, inspection.sha256, rows)
         decision = self.ledger.decide(source.name, inspection.sha256, force=force)
         if decision.action is Action.UNCHANGED:
             return FileOutcome(source.name, UNCHANGED)
@@ -230,7 +235,9 @@ class Pipeline:
         )
 
     def _load(self, source: Source, file_id: int, loader: Loader) -> FileSummary:
-        transform = FileTransform(file_id, self._tokeniser, self.settings.chunk_rows)
+        transform = FileTransform(
+            file_id, self._tokeniser, self.settings.chunk_rows, self._parse_cache
+        )
         with source.open() as raw, _gc_paused():
             text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
             for chunk in transform.chunks(read_records(text)):

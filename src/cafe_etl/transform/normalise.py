@@ -92,12 +92,52 @@ class FileSummary:
         return next(iter(self.business_dates)) if len(self.business_dates) == 1 else None
 
 
-class _Basket:
-    """The distinct baskets of one chunk, each parsed once into aggregated line items."""
+Line = tuple[int, int]
+"""A basket line before aggregation: (product_id, unit price in pennies)."""
 
-    def __init__(self, parse: Callable[[str], list[v.Item]], products: dict[int, v.Item]) -> None:
+
+class ParseCache:
+    """Parsed values of distinct raw strings, shared by every file of a run.
+
+    Also the registry of every branch and product seen, by key.
+    """
+
+    def __init__(self) -> None:
+        self.timestamp = _Memo(_epoch_seconds)
+        self.total = _Memo(v.parse_pennies)
+        self.payment = _Memo(v.parse_payment)
+        self.branch = _Memo(self._branch_id)
+        self.item = _Memo(lambda raw: self.register(v.parse_item(raw)))
+        self.branches: dict[int, str] = {}
+        self.products: dict[int, v.Item] = {}
+
+    def register(self, item: v.Item) -> Line:
+        product_id = keys.product_key(item.name, item.size, item.flavour)
+        self.products.setdefault(product_id, item)
+        return product_id, item.pennies
+
+    def basket(self, raw: str) -> list[Line]:
+        """A basket of variant B, C or D: comma-separated items, each parsed once per run."""
+        if not raw.strip():
+            raise v.Rejected(v.BAD_BASKET, "basket is empty")
+        known, parse = self.item.values.get, self.item
+        return [known(part) or parse(part) for part in raw.split(",")]
+
+    def flat_basket(self, raw: str) -> list[Line]:
+        return [self.register(item) for item in v.parse_flat_basket(raw)]
+
+    def _branch_id(self, raw: str) -> int:
+        name = v.parse_branch(raw)
+        branch_id = keys.branch_key(name)
+        self.branches[branch_id] = name
+        return branch_id
+
+
+class _Basket:
+    """The distinct baskets of one chunk, each turned once into aggregated line items."""
+
+    def __init__(self, parse: Callable[[str], list[Line]]) -> None:
         self._parse = parse
-        self._products = products
         self.codes: dict[str, tuple[int, int]] = {}
         self.offsets = [0]
         self.product_ids: list[int] = []
@@ -106,23 +146,15 @@ class _Basket:
 
     def code(self, raw: str) -> tuple[int, int]:
         """(basket code, basket sum in pennies); raises ``Rejected`` for a bad basket."""
-        found = self.codes.get(raw)
-        if found is None:
-            found = self.codes[raw] = (len(self.offsets) - 1, self._add(self._parse(raw)))
-        return found
-
-    def _add(self, items: list[v.Item]) -> int:
-        lines: Counter[tuple[int, int]] = Counter()
-        for item in items:
-            product_id = keys.product_key(item.name, item.size, item.flavour)
-            self._products.setdefault(product_id, item)
-            lines[product_id, item.pennies] += 1
-        for (product_id, pennies), quantity in lines.items():
+        lines = self._parse(raw)
+        counted = Counter(lines) if len(set(lines)) < len(lines) else dict.fromkeys(lines, 1)
+        for (product_id, pennies), quantity in counted.items():
             self.product_ids.append(product_id)
             self.prices.append(pennies)
             self.quantities.append(quantity)
         self.offsets.append(len(self.product_ids))
-        return sum(item.pennies for item in items)
+        found = self.codes[raw] = (len(self.offsets) - 2, sum(price for _, price in lines))
+        return found
 
 
 class FileTransform:
@@ -134,7 +166,11 @@ class FileTransform:
     """
 
     def __init__(
-        self, file_id: int, tokeniser: Tokeniser, chunk_rows: int = DEFAULT_CHUNK_ROWS
+        self,
+        file_id: int,
+        tokeniser: Tokeniser,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        cache: ParseCache | None = None,
     ) -> None:
         self.file_id = file_id
         self.summary = FileSummary()
@@ -142,13 +178,10 @@ class FileTransform:
         self.products: dict[int, v.Item] = {}
         self._tokenise = tokeniser
         self._chunk_rows = chunk_rows
-        self._timestamp = _Memo(_epoch_seconds)
-        self._total = _Memo(v.parse_pennies)
-        self._payment = _Memo(v.parse_payment)
-        self._item = _Memo(v.parse_item)
-        self._branch = _Memo(self._branch_id)
+        self._cache = cache or ParseCache()
         self._layout: Layout | None = None
         self._header = False
+        self._two_decimal_totals = True
 
     def chunks(self, records: Iterable[Record]) -> Iterator[Chunk]:
         """Yield chunks of at most ``chunk_rows`` records; fills ``summary`` when exhausted."""
@@ -170,35 +203,30 @@ class FileTransform:
             summary.rejects.clear()
             return
         if self._layout is not None:
-            two_decimals = all(_TWO_DECIMALS.fullmatch(raw) for raw in self._total.values)
             summary.variant = formats.variant_name(
-                self._layout, header=self._header, totals_two_decimals=two_decimals
+                self._layout, header=self._header, totals_two_decimals=self._two_decimal_totals
             )
 
-    def _branch_id(self, raw: str) -> int:
-        name = v.parse_branch(raw)
-        branch_id = keys.branch_key(name)
-        self.branches[branch_id] = name
-        return branch_id
-
-    def _parse_basket(self, raw: str) -> list[v.Item]:
-        if not raw.strip():
-            raise v.Rejected(v.BAD_BASKET, "basket is empty")
-        return [self._item(part) for part in raw.split(",")]
+    def _detect(self, records: list[Record]) -> None:
+        complete = [fields for _, fields in records[:1000] if len(fields) == formats.FIELD_COUNT]
+        if complete:
+            self._layout = formats.detect_layout((0, complete[0]))
+            total_at = self._layout.total
+            self._two_decimal_totals = all(
+                _TWO_DECIMALS.fullmatch(fields[total_at]) for fields in complete
+            )
 
     def _chunk(self, records: list[Record]) -> Chunk:
         if self._layout is None:
-            first = next((r for r in records if len(r[1]) == formats.FIELD_COUNT), None)
-            if first is not None:
-                self._layout = formats.detect_layout(first)
+            self._detect(records)
         layout = self._layout or formats.DMY_LAYOUT
-        parse_basket = v.parse_flat_basket if layout.flat_basket else self._parse_basket
-        baskets = _Basket(parse_basket, self.products)
+        cache = self._cache
+        baskets = _Basket(cache.flat_basket if layout.flat_basket else cache.basket)
         rows, rejects = _Rows(), _Rejects()
-        timestamp, known_timestamp = self._timestamp, self._timestamp.values.get
-        branch, known_branch = self._branch, self._branch.values.get
-        total_of, known_total = self._total, self._total.values.get
-        payment_of, known_payment = self._payment, self._payment.values.get
+        timestamp, known_timestamp = cache.timestamp, cache.timestamp.values.get
+        branch, known_branch = cache.branch, cache.branch.values.get
+        total_of, known_total = cache.total, cache.total.values.get
+        payment_of, known_payment = cache.payment, cache.payment.values.get
         known_basket, tokenise = baskets.codes.get, self._tokenise
         total_at, payment_at = layout.total, layout.payment
         add_row = rows.add
@@ -238,6 +266,7 @@ class FileTransform:
                 continue
             add_row(line_number, branch_id, occurred_at, payment, total, tokenise(card), basket[0])
         self._count(rows, rejects)
+        self.products.update((k, cache.products[k]) for k in set(baskets.product_ids))
         transactions = rows.table(self.file_id)
         return Chunk(
             transactions=transactions,
@@ -252,6 +281,7 @@ class FileTransform:
         summary.rows_rejected += len(rejects.lines)
         summary.rejects.update(rejects.reasons)
         summary.branch_ids.update(rows.branch_ids)
+        self.branches.update((k, self._cache.branches[k]) for k in summary.branch_ids)
         summary.business_dates.update(
             (_EPOCH + timedelta(seconds=moment)).date() for moment in set(rows.occurred_at)
         )
@@ -322,6 +352,8 @@ class _Rejects:
         self.details.append(detail)
 
     def table(self, file_id: int) -> pa.Table:
+        if not self.lines:
+            return tables.REJECTED_ROWS.empty_table()
         return pa.table(
             [
                 pa.repeat(pa.scalar(file_id, pa.int64()), len(self.lines)),

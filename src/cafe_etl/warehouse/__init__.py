@@ -3,7 +3,7 @@
 from cafe_etl.errors import ConfigError
 from cafe_etl.warehouse.base import Warehouse
 
-SCHEMES = ("duckdb",)
+SCHEMES = ("duckdb", "postgresql")
 
 
 def connect(url: str) -> Warehouse:
@@ -13,6 +13,10 @@ def connect(url: str) -> Warehouse:
         from cafe_etl.warehouse.duckdb import DuckDBWarehouse
 
         return DuckDBWarehouse(url)
+    if scheme in ("postgresql", "postgres"):
+        from cafe_etl.warehouse.postgres import PostgresWarehouse
+
+        return PostgresWarehouse(url)
     raise ConfigError(
         f"warehouse URL {url.split('://')[0]}://…: unknown kind {scheme!r}; use one of "
         + ", ".join(f"{s}://" for s in SCHEMES)

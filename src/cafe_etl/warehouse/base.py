@@ -58,6 +58,8 @@ class Warehouse(ABC):
 
     scheme: ClassVar[str]
     migration_folders: ClassVar[tuple[str, ...]] = ("common",)
+    concurrent_writers: ClassVar[bool] = False
+    """True when other loaders may write at the same time (then files are locked)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -164,6 +166,18 @@ class Warehouse(ABC):
             self.known_products.update(loader.products)
 
     # -- ledger and settings --------------------------------------------------------------
+
+    def lock(self, *names: str) -> None:  # noqa: B027 - a single-writer engine needs no lock
+        """Hold transaction-scoped locks on these names until commit or rollback."""
+
+    def current_files_for(self, name: str, sha256: str) -> list[LedgerRow]:
+        """The newest versions that matter to one file: its name's, and its content's."""
+        rows = self.execute(
+            f"SELECT {LEDGER_COLUMNS} FROM loaded_files"
+            " WHERE status <> ? AND (file_name = ? OR sha256 = ?)",
+            (SUPERSEDED, name, sha256),
+        )
+        return [LedgerRow(*row) for row in rows]
 
     def current_files(self) -> list[LedgerRow]:
         """The newest version of every file name the warehouse has seen."""

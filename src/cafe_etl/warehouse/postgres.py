@@ -1,0 +1,121 @@
+"""PostgreSQL: bulk COPY of Arrow batches as CSV through psycopg 3.
+
+Concurrent loaders serialise per file name and per content hash with transaction-scoped
+advisory locks, and re-read the ledger under the lock; a deadlock or serialization failure
+surfaces as ``TransientError`` so the pipeline retries it.
+"""
+
+import io
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from cafe_etl import keys
+from cafe_etl.errors import ConfigError, TransientError, WarehouseError
+from cafe_etl.warehouse.base import Warehouse
+
+_TRANSIENT_STATES = {"40001", "40P01", "08000", "08003", "08006", "57P01"}
+_COPY_BLOCK = 1 << 20
+
+
+class PostgresWarehouse(Warehouse):
+    scheme = "postgresql"
+    migration_folders = ("common", "postgresql")
+    concurrent_writers = True
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        parts = urlsplit(url)
+        if not parts.hostname and "host=" not in (parts.query or ""):
+            raise ConfigError(f"warehouse URL {self.display_name}: name a host, e.g."
+                              " postgresql://user@localhost:5432/cafe")  # fmt: skip
+        self._connection: Any = None
+        self._last_columns: list[str] = []
+
+    @property
+    def display_name(self) -> str:
+        parts = urlsplit(self.url)
+        host = parts.hostname or "?"
+        port = f":{parts.port}" if parts.port else ""
+        user = f"{parts.username}@" if parts.username else ""
+        return f"{parts.scheme}://{user}{host}{port}{parts.path}"
+
+    @property
+    def connection(self) -> Any:
+        if self._connection is None:
+            import psycopg
+
+            url = self.url.replace("postgres://", "postgresql://", 1)
+            try:
+                self._connection = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            except psycopg.Error as error:
+                raise WarehouseError(
+                    f"cannot connect to {self.display_name}: {_reason(error)}"
+                ) from None
+        return self._connection
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        import psycopg
+
+        try:
+            cursor = self.connection.execute(sql.replace("?", "%s"), list(params) or None)
+            self._last_columns = [c.name for c in cursor.description or []]
+            return cursor.fetchall() if cursor.description else []
+        except psycopg.Error as error:
+            raise self._translate(error) from error
+
+    def column_names(self) -> list[str]:
+        return self._last_columns
+
+    def insert_arrow(self, table_name: str, rows: pa.Table) -> None:
+        self._copy(table_name, rows)
+
+    def upsert_arrow(self, table_name: str, key: str, rows: pa.Table) -> None:
+        rows = rows.sort_by(key)  # one lock order for every loader: no deadlock between them
+        updates = ", ".join(f"{c} = excluded.{c}" for c in rows.column_names if c != key)
+        self.execute(f"CREATE TEMP TABLE staged (LIKE {table_name}) ON COMMIT DROP")
+        self._copy("staged", rows)
+        self.execute(
+            f"INSERT INTO {table_name} SELECT * FROM staged"
+            f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
+        )
+        self.execute("DROP TABLE staged")
+
+    def lock(self, *names: str) -> None:
+        for name in sorted(names):
+            self.execute("SELECT pg_advisory_xact_lock(?)", (keys.natural_key("lock", name),))
+
+    def _copy(self, table_name: str, rows: pa.Table) -> None:
+        import psycopg
+
+        buffer = io.BytesIO()
+        pa_csv.write_csv(rows, buffer, pa_csv.WriteOptions(include_header=False))
+        columns = ", ".join(rows.column_names)
+        try:
+            with (
+                self.connection.cursor() as cursor,
+                cursor.copy(f"COPY {table_name} ({columns}) FROM STDIN (FORMAT csv)") as copy,
+            ):
+                view = buffer.getbuffer()
+                for start in range(0, len(view), _COPY_BLOCK):
+                    copy.write(view[start : start + _COPY_BLOCK])
+        except psycopg.Error as error:
+            raise self._translate(error) from error
+
+    def _translate(self, error: Exception) -> WarehouseError:
+        state = getattr(error, "sqlstate", None)
+        kind = TransientError if state in _TRANSIENT_STATES else WarehouseError
+        return kind(f"PostgreSQL {self.display_name}: {_reason(error)}")
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
