@@ -8,6 +8,7 @@ all-or-nothing whatever fails in between.
 import gc
 import io
 import logging
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 
 from cafe_etl import keys, storage
 from cafe_etl.config import Settings
-from cafe_etl.errors import ConfigError
+from cafe_etl.errors import ConfigError, TransientError
 from cafe_etl.formats import read_records
 from cafe_etl.ledger import Action, Ledger
 from cafe_etl.regions import region_of
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 UNCHANGED = "unchanged"
 GROUP_FILES = 1_000
+RETRIES = 6
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ class Pipeline:
         """Process every source whose name or content is new (all of them with ``force``)."""
         summary = RunSummary()
         pending = deque(sources)
-        retry_singly = 0
+        retry_singly, attempts = 0, 0
         while pending:
             limit = 1 if retry_singly else GROUP_FILES
             taken: list[Source] = []
@@ -135,15 +137,20 @@ class Pipeline:
                         outcomes.append(self._process(taken[-1], loader, force))
                         if progress:
                             progress(len(summary.outcomes) + len(outcomes), _rows(outcomes))
-            except Exception:
+            except Exception as error:
                 self._ledger = None
                 pending.extendleft(reversed(taken))
-                if len(taken) <= 1:
+                attempts += 1
+                if len(taken) > 1:
+                    log.warning("%d files failed together; retrying one by one", len(taken))
+                    retry_singly = len(taken)
+                elif not (isinstance(error, TransientError) and attempts < RETRIES):
                     raise
-                log.warning("a group of %d files failed; retrying them one by one", len(taken))
-                retry_singly = len(taken)
+                else:
+                    log.warning("retrying %s after: %s", taken[0].name, error)
+                    time.sleep(0.05 * 2**attempts)
                 continue
-            retry_singly = max(0, retry_singly - len(taken))
+            retry_singly, attempts = max(0, retry_singly - len(taken)), 0
             summary.outcomes.extend(outcomes)
         return summary
 

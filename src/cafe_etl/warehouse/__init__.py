@@ -3,7 +3,7 @@
 from cafe_etl.errors import ConfigError
 from cafe_etl.warehouse.base import Warehouse
 
-SCHEMES = ("duckdb", "postgresql")
+SCHEMES = ("duckdb", "postgresql", "redshift")
 
 
 def connect(url: str) -> Warehouse:
@@ -17,6 +17,10 @@ def connect(url: str) -> Warehouse:
         from cafe_etl.warehouse.postgres import PostgresWarehouse
 
         return PostgresWarehouse(url)
+    if scheme == "redshift":
+        from cafe_etl.warehouse.redshift import RedshiftWarehouse
+
+        return RedshiftWarehouse(url)
     raise ConfigError(
         f"warehouse URL {url.split('://')[0]}://…: unknown kind {scheme!r}; use one of "
         + ", ".join(f"{s}://" for s in SCHEMES)

@@ -1,0 +1,149 @@
+"""Amazon Redshift: PostgreSQL plus what differs.
+
+- Driver: ``redshift_connector`` (psycopg 3 cannot speak Redshift's client encoding,
+  psycopg issue 122).
+- Bulk load: batches are written as Parquet to an S3 staging prefix, then
+  ``COPY … FORMAT AS PARQUET`` with an IAM role
+  (https://docs.aws.amazon.com/redshift/latest/dg/copy-usage_notes-copy-from-columnar.html).
+- Upsert: ``MERGE`` in the subset Redshift supports (no target alias)
+  (https://docs.aws.amazon.com/redshift/latest/dg/r_MERGE.html).
+- Locking: no advisory locks; ``LOCK loaded_files`` serialises loaders
+  (https://docs.aws.amazon.com/redshift/latest/dg/r_LOCK.html).
+- Serializable isolation violations (error 1023) are transient and retried.
+
+URL: ``redshift://USER[:PASSWORD]@HOST:5439/DB?iam_role=ARN&staging=s3://BUCKET/PREFIX``
+with optional ``region=`` and ``password_parameter=/ssm/name`` (a SecureString).
+"""
+
+import io
+import os
+import uuid
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cafe_etl.errors import ConfigError, TransientError, WarehouseError
+from cafe_etl.warehouse.postgres import PostgresWarehouse
+
+PASSWORD_ENV = "CAFE_ETL_REDSHIFT_PASSWORD"
+
+
+def copy_statement(table_name: str, uri: str, iam_role: str) -> str:
+    return f"COPY {table_name} FROM '{uri}' IAM_ROLE '{iam_role}' FORMAT AS PARQUET"
+
+
+def merge_statement(table_name: str, key: str, columns: Sequence[str], source: str) -> str:
+    """Upsert from ``source``: Redshift's MERGE subset, which PostgreSQL 15 also runs."""
+    updates = ", ".join(f"{c} = {source}.{c}" for c in columns if c != key)
+    values = ", ".join(f"{source}.{c}" for c in columns)
+    return (
+        f"MERGE INTO {table_name} USING {source} ON {table_name}.{key} = {source}.{key}"
+        f" WHEN MATCHED THEN UPDATE SET {updates}"
+        f" WHEN NOT MATCHED THEN INSERT ({', '.join(columns)}) VALUES ({values})"
+    )
+
+
+class RedshiftWarehouse(PostgresWarehouse):
+    scheme = "redshift"
+    migration_folders = ("redshift",)
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        options = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+        self.iam_role = options.get("iam_role", "")
+        self.staging = options.get("staging", "").rstrip("/")
+        self.region = options.get("region")
+        self.password_parameter = options.get("password_parameter")
+        if not self.iam_role or not self.staging.startswith("s3://"):
+            raise ConfigError(
+                f"warehouse URL {self.display_name}: add ?iam_role=ARN&staging=s3://BUCKET/PREFIX"
+                " (the role Redshift uses to COPY, and where batches are staged)"
+            )
+
+    @property
+    def connection(self) -> Any:
+        if self._connection is None:
+            import redshift_connector
+
+            parts = urlsplit(self.url)
+            try:
+                self._connection = redshift_connector.connect(
+                    host=parts.hostname, port=parts.port or 5439,
+                    database=parts.path.lstrip("/") or "dev",
+                    user=unquote(parts.username or ""), password=self._password(),
+                )  # fmt: skip
+            except redshift_connector.Error as error:
+                raise WarehouseError(f"cannot connect to {self.display_name}: {error}") from None
+            self._connection.autocommit = True
+        return self._connection
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        import redshift_connector
+
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql.replace("?", "%s"), list(params) or None)
+            self._last_columns = [c[0] for c in cursor.description or []]
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+        except redshift_connector.Error as error:
+            kind = TransientError if "1023" in str(error) else WarehouseError
+            raise kind(f"Redshift {self.display_name}: {error}") from error
+        finally:
+            cursor.close()
+
+    def insert_arrow(self, table_name: str, rows: pa.Table) -> None:
+        self._copy(table_name, rows)
+
+    def upsert_arrow(self, table_name: str, key: str, rows: pa.Table) -> None:
+        self.execute(f"CREATE TEMP TABLE staged (LIKE {table_name})")
+        self._copy("staged", rows)
+        self.execute(merge_statement(table_name, key, rows.column_names, "staged"))
+        self.execute("DROP TABLE staged")
+
+    def lock(self, *names: str) -> None:
+        self.execute("LOCK loaded_files")
+
+    def _copy(self, table_name: str, rows: pa.Table) -> None:
+        uri = self.stage(table_name, rows)
+        try:
+            self.execute(copy_statement(table_name, uri, self.iam_role))
+        finally:
+            self._unstage(uri)
+
+    def stage(self, table_name: str, rows: pa.Table) -> str:
+        """Write rows as one Parquet object under the staging prefix; return its URI."""
+        buffer = io.BytesIO()
+        pq.write_table(rows, buffer, compression="snappy", coerce_timestamps="us")
+        bucket, _, prefix = self.staging.removeprefix("s3://").partition("/")
+        key = "/".join(p for p in (prefix, uuid.uuid4().hex, f"{table_name}.parquet") if p)
+        self._s3().put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
+        return f"s3://{bucket}/{key}"
+
+    def _unstage(self, uri: str) -> None:
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        self._s3().delete_object(Bucket=bucket, Key=key)
+
+    def _s3(self) -> Any:
+        import boto3
+
+        return boto3.client("s3", region_name=self.region)
+
+    def _password(self) -> str:
+        parts = urlsplit(self.url)
+        if parts.password:
+            return unquote(parts.password)
+        if os.environ.get(PASSWORD_ENV):
+            return os.environ[PASSWORD_ENV]
+        if self.password_parameter:
+            import boto3
+
+            ssm = boto3.client("ssm", region_name=self.region)
+            response = ssm.get_parameter(Name=self.password_parameter, WithDecryption=True)
+            return str(response["Parameter"]["Value"])
+        raise ConfigError(
+            f"no password for {self.display_name}: set {PASSWORD_ENV} or add"
+            " ?password_parameter=/ssm/parameter/name to the URL"
+        )

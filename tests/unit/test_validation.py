@@ -1,0 +1,440 @@
+"""Row validation through ``FileTransform``: reason codes, line numbers, details, and the
+edge cases that must load. Every row is hand-written; names and cards are fake and distinctive.
+"""
+
+import io
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+
+from cafe_etl import keys
+from cafe_etl.transform.normalise import Chunk, FileTransform
+
+TransformText = Callable[..., tuple[FileTransform, Chunk]]
+
+FILE_ID = 4242
+NAME = "Zephyrine Quillfeather"
+CARD = "4917610000000000"
+HEADER = "Timestamp,Location,Customer Name,Items Ordered,Total Amount,Payment Method,Card Number"
+
+
+def dmy(
+    *,
+    timestamp: str = "25/08/2021 09:00",
+    branch: str = "Chesterfield",
+    basket: str = "Regular Latte - 2.15",
+    total: str = "2.15",
+    payment: str = "CARD",
+    card: str = CARD,
+) -> str:
+    """One variant B/C/D row (total before payment), the basket quoted."""
+    return f'{timestamp},{branch},{NAME},"{basket}",{total},{payment},{card}'
+
+
+def iso(
+    *,
+    timestamp: str = "2021-02-23 09:00:48",
+    basket: str = ",Latte,2.15",
+    payment: str = "CARD",
+    total: str = "2.15",
+    card: str = f"visa16,{CARD}",
+) -> str:
+    """One variant A row (payment before total, flat triples, card "scheme,number")."""
+    return f'{timestamp},Isle of Wight,{NAME},"{basket}",{payment},{total},"{card}"'
+
+
+def rejected(chunk: Chunk) -> list[tuple[int, str]]:
+    return [(row["line_number"], row["reason"]) for row in chunk.rejected_rows.to_pylist()]
+
+
+def details(chunk: Chunk) -> list[str]:
+    return chunk.rejected_rows["detail"].to_pylist()
+
+
+# (bad row, reason, text the detail should show the user, or None)
+DMY_CASES = {
+    "a_six_field_row": (dmy().rpartition(",")[0], "field_count", None),
+    "an_eight_field_row": (dmy() + ",extra", "field_count", None),
+    "an_impossible_date_31_02": (dmy(timestamp="31/02/2021 09:00"), "bad_timestamp", "31/02/2021"),
+    "an_impossible_hour": (dmy(timestamp="25/08/2021 25:00"), "bad_timestamp", "25:00"),
+    "a_date_without_time": (dmy(timestamp="25/08/2021"), "bad_timestamp", "25/08/2021"),
+    "words_for_a_timestamp": (dmy(timestamp="yesterday"), "bad_timestamp", "yesterday"),
+    "a_total_of_2_755": (dmy(total="2.755"), "bad_amount", "2.755"),
+    "a_negative_total": (dmy(total="-2.15"), "bad_amount", "-2.15"),
+    "a_total_that_is_not_a_number": (dmy(total="two pounds"), "bad_amount", "two pounds"),
+    "an_empty_total": (dmy(total=""), "bad_amount", None),
+    "an_item_price_of_2_755": (
+        dmy(basket="Regular Latte - 2.755", total="2.76"),
+        "bad_amount",
+        "2.755",
+    ),
+    "a_negative_item_price": (dmy(basket="Regular Latte - -2.15"), "bad_amount", "-2.15"),
+    "an_empty_basket": (dmy(basket=""), "bad_basket", None),
+    "a_blank_basket": (dmy(basket="   "), "bad_basket", None),
+    "an_item_without_a_price": (dmy(basket="Regular Latte"), "bad_basket", "Regular Latte"),
+    "a_trailing_comma_in_the_basket": (dmy(basket="Regular Latte - 2.15,"), "bad_basket", None),
+    "a_payment_of_cheque": (dmy(payment="CHEQUE"), "bad_payment", "CHEQUE"),
+    "an_empty_payment": (dmy(payment=""), "bad_payment", None),
+    "an_empty_branch": (dmy(branch=""), "bad_branch", None),
+    "a_blank_branch": (dmy(branch="   "), "bad_branch", None),
+    "items_summing_to_less_than_the_total": (
+        dmy(basket="Regular Latte - 2.15, Large Latte - 2.45", total="4.70"),
+        "total_mismatch",
+        "4.60",
+    ),
+    "items_summing_to_more_than_the_total": (
+        dmy(basket="Regular Latte - 2.15", total="2.10"),
+        "total_mismatch",
+        "2.15",
+    ),
+}
+
+ISO_CASES = {
+    "an_impossible_iso_date_30_02": (
+        iso(timestamp="2021-02-30 09:00:00"),
+        "bad_timestamp",
+        "2021-02-30",
+    ),
+    "an_iso_total_of_2_755": (iso(total="2.755"), "bad_amount", "2.755"),
+    "a_flat_basket_that_is_not_triples": (iso(basket="Large,Latte"), "bad_basket", None),
+    "a_flat_basket_with_an_unknown_size": (iso(basket="Medium,Latte,2.15"), "bad_basket", "Medium"),
+    "a_flat_item_price_of_2_155": (iso(basket=",Latte,2.155", total="2.16"), "bad_amount", "2.155"),
+    "an_iso_payment_of_voucher": (iso(payment="VOUCHER"), "bad_payment", "VOUCHER"),
+    "flat_items_not_summing_to_the_total": (iso(total="2.25"), "total_mismatch", "2.25"),
+}
+
+
+def dmy_file_around(bad_row: str) -> tuple[str, int]:
+    """Header (line 1), a good row (2), a blank line (3), the bad row (4), a good row (5)."""
+    good = dmy()
+    return f"{HEADER}\n{good}\n\n{bad_row}\n{good}\n", 4
+
+
+def iso_file_around(bad_row: str) -> tuple[str, int]:
+    """A good row (1), a blank line (2), the bad row (3), a good row (4), CRLF endings."""
+    good = iso()
+    return f"{good}\r\n\r\n{bad_row}\r\n{good}\r\n", 3
+
+
+CASES = [
+    pytest.param(dmy_file_around, *case, id=name) for name, case in DMY_CASES.items()
+] + [pytest.param(iso_file_around, *case, id=name) for name, case in ISO_CASES.items()]
+
+
+@pytest.mark.parametrize(("make_file", "bad_row", "reason", "shown"), CASES)
+def test_rejects_the_bad_row_with_its_reason_and_physical_line_number(
+    transform_text: TransformText,
+    make_file: Callable[[str], tuple[str, int]],
+    bad_row: str,
+    reason: str,
+    shown: str | None,
+) -> None:
+    # GIVEN a file with one bad row between good ones (a header and a blank line counted)
+    text, bad_line = make_file(bad_row)
+
+    # WHEN it is transformed
+    transform, chunk = transform_text(text, file_id=FILE_ID)
+
+    # THEN only that row is rejected, at its physical line, with its reason
+    assert rejected(chunk) == [(bad_line, reason)]
+    assert chunk.rejected_rows["file_id"].to_pylist() == [FILE_ID]
+    assert transform.summary.rows_read == 3
+    assert transform.summary.rows_loaded == 2
+    assert transform.summary.rows_rejected == 1
+    assert transform.summary.rejects == Counter({reason: 1})
+    assert chunk.transactions.num_rows == 2
+
+    # AND the detail tells the user what was wrong without any personal data
+    [detail] = details(chunk)
+    assert NAME not in detail
+    assert CARD not in detail
+    if shown is not None:
+        assert shown in detail
+
+
+@pytest.mark.parametrize(
+    "bad_row",
+    [
+        pytest.param(dmy().replace(NAME, "Quillfeather, Zephyrine"), id="a_comma_in_the_name"),
+        pytest.param(dmy().rpartition(",")[0], id="a_missing_card_field"),
+        pytest.param(dmy() + f",{CARD}", id="a_repeated_card_field"),
+    ],
+)
+def test_a_field_count_detail_quotes_no_field_at_all(
+    transform_text: TransformText, bad_row: str
+) -> None:
+    text, _ = dmy_file_around(bad_row)
+
+    _, chunk = transform_text(text)
+
+    [detail] = details(chunk)
+    for field in bad_row.replace('"', "").split(","):
+        if len(field.strip()) > 2:
+            assert field.strip() not in detail
+    assert "Quillfeather" not in detail
+    assert "Zephyrine" not in detail
+
+
+@pytest.mark.parametrize(
+    "bad_row",
+    [
+        pytest.param(
+            dmy(total=CARD, payment="CARD", card="2.15"), id="card_number_in_the_total_column"
+        ),
+        pytest.param(
+            dmy(total="2.15", payment=CARD, card="CARD"), id="card_number_in_the_payment_column"
+        ),
+    ],
+)
+def test_a_card_number_shifted_into_another_column_never_reaches_the_detail(
+    transform_text: TransformText, bad_row: str
+) -> None:
+    # GIVEN a row whose card number landed in a column the detail may quote
+    text, bad_line = dmy_file_around(bad_row)
+
+    # WHEN it is rejected
+    _, chunk = transform_text(text)
+
+    # THEN the detail does not carry the card number (DESIGN: no card number in rejected rows)
+    assert [line for line, _ in rejected(chunk)] == [bad_line]
+    [detail] = details(chunk)
+    assert CARD not in detail
+
+
+def test_every_reason_in_one_file_keeps_its_physical_line_number(
+    transform_text: TransformText,
+) -> None:
+    # GIVEN one file holding a header, blank and whitespace-only lines, a quoted basket that
+    # spans two lines, and one row of every row-level reason
+    lines = [
+        HEADER,  # 1
+        dmy(),  # 2 good
+        "",  # 3 blank
+        dmy().rpartition(",")[0],  # 4 field_count
+        dmy(timestamp="31/02/2021 09:02"),  # 5 bad_timestamp
+        "   ",  # 6 whitespace only
+        dmy(total="2.755"),  # 7 bad_amount
+        dmy(basket=""),  # 8 bad_basket
+        dmy(basket="Regular Latte - 2.15,\nLarge Latte - 2.45", total="4.50"),  # 9-10 mismatch
+        dmy(payment="CHEQUE"),  # 11 bad_payment
+        dmy(branch=""),  # 12 bad_branch
+        dmy(payment="CASH", card=""),  # 13 good
+    ]
+    text = "\n".join(lines) + "\n"
+
+    # WHEN it is transformed
+    transform, chunk = transform_text(text, file_id=FILE_ID)
+
+    # THEN each reject has its own start line, and the good rows are loaded
+    assert rejected(chunk) == [
+        (4, "field_count"),
+        (5, "bad_timestamp"),
+        (7, "bad_amount"),
+        (8, "bad_basket"),
+        (9, "total_mismatch"),
+        (11, "bad_payment"),
+        (12, "bad_branch"),
+    ]
+    summary = transform.summary
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (9, 2, 7)
+    assert summary.rows_read == summary.rows_loaded + summary.rows_rejected
+    assert summary.rejects == Counter(reason for _, reason in rejected(chunk))
+    expected_ids = keys.row_keys(FILE_ID, __import__("pyarrow").array([2, 13])).to_pylist()
+    assert sorted(chunk.transactions["transaction_id"].to_pylist()) == sorted(expected_ids)
+    assert all(NAME not in detail and CARD not in detail for detail in details(chunk))
+
+
+def test_a_good_basket_spanning_two_lines_loads_under_its_start_line(
+    transform_text: TransformText,
+) -> None:
+    import pyarrow as pa
+
+    text = "\n".join(
+        [
+            dmy(basket="Regular Latte - 2.15,\nLarge Latte - 2.45", total="4.60"),  # 1-2
+            dmy(payment="BITCOIN"),  # 3
+        ]
+    )
+
+    _, chunk = transform_text(text, file_id=FILE_ID)
+
+    [transaction] = chunk.transactions.to_pylist()
+    assert transaction["transaction_id"] == keys.row_keys(FILE_ID, pa.array([1]))[0].as_py()
+    assert transaction["total_amount"] == Decimal("4.60")
+    assert chunk.basket_items.num_rows == 2
+    assert rejected(chunk) == [(3, "bad_payment")]
+
+
+# -- accepted edge cases ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("total", "expected"),
+    [("5.200", "5.20"), ("5", "5.00"), ("5.2", "5.20"), ("5.20", "5.20"), ("05.20", "5.20")],
+)
+def test_accepts_a_total_written_as(
+    transform_text: TransformText, total: str, expected: str
+) -> None:
+    text = dmy(basket="Regular Latte - 2.75, Large Latte - 2.45", total=total) + "\n"
+
+    transform, chunk = transform_text(text)
+
+    assert transform.summary.rows_rejected == 0
+    assert chunk.transactions["total_amount"].to_pylist() == [Decimal(expected)]
+
+
+def test_accepts_fields_padded_with_spaces(transform_text: TransformText) -> None:
+    import hashlib
+    import hmac
+
+    key = b"padding key"
+    text = (
+        f" 25/08/2021 09:00 ,  Chesterfield  , {NAME} ,"
+        '"  Regular Latte - 2.15 ,  Large Flavoured latte - Hazelnut - 2.85  ",'
+        f"  5.00 ,  CARD  ,  {CARD}  \n"
+    )
+
+    transform, chunk = transform_text(text, key=key)
+
+    assert transform.summary.rows_rejected == 0
+    [row] = chunk.transactions.to_pylist()
+    assert row["branch_id"] == keys.branch_key("Chesterfield")
+    assert transform.branches == {keys.branch_key("Chesterfield"): "Chesterfield"}
+    assert row["payment_method"] == "CARD"
+    assert row["total_amount"] == Decimal("5.00")
+    assert row["customer_token"] == hmac.new(key, CARD.encode(), hashlib.sha256).hexdigest()
+    assert {(i.name, i.size, i.flavour) for i in transform.products.values()} == {
+        ("Latte", "Regular", None),
+        ("Flavoured latte", "Large", "Hazelnut"),
+    }
+
+
+def test_accepts_a_utf8_bom_before_a_header(transform_text: TransformText) -> None:
+    # The pipeline decodes raw bytes as utf-8-sig with newline="" before reading records.
+    raw = ("\ufeff" + HEADER + "\r\n" + dmy() + "\r\n").encode("utf-8")
+    stream = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline="")
+
+    transform, chunk = transform_text(stream)
+
+    assert transform.summary.rows_read == 1
+    assert transform.summary.rows_loaded == 1
+    assert transform.summary.variant == "D"
+    assert chunk.rejected_rows.num_rows == 0
+
+
+def test_accepts_a_utf8_bom_before_the_first_iso_row(transform_text: TransformText) -> None:
+    raw = ("\ufeff" + iso() + "\r\n").encode("utf-8")
+    stream = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline="")
+
+    transform, _ = transform_text(stream)
+
+    assert transform.summary.rows_loaded == 1
+    assert transform.summary.variant == "A"
+
+
+def test_crlf_line_endings_leave_no_carriage_return_in_any_field(
+    transform_text: TransformText,
+) -> None:
+    text = iso(payment="CASH", card="None") + "\r\n" + iso() + "\r\n"
+
+    transform, chunk = transform_text(text, key=b"k")
+
+    assert transform.summary.rows_loaded == 2
+    assert chunk.transactions["payment_method"].to_pylist() == ["CASH", "CARD"]
+    tokens = chunk.transactions["customer_token"].to_pylist()
+    assert tokens[0] is None
+    assert tokens[1] is not None
+
+
+def test_a_whitespace_only_last_line_is_not_counted(transform_text: TransformText) -> None:
+    text = iso() + "\r\n" + iso() + "\r\n "
+
+    transform, chunk = transform_text(text)
+
+    assert transform.summary.rows_read == 2
+    assert transform.summary.rows_rejected == 0
+    assert chunk.rejected_rows.num_rows == 0
+
+
+def test_a_header_line_is_not_counted_but_numbers_the_lines(
+    transform_text: TransformText,
+) -> None:
+    text = f"{HEADER}\n{dmy(payment='CHEQUE')}\n"
+
+    transform, chunk = transform_text(text)
+
+    assert transform.summary.rows_read == 1
+    assert rejected(chunk) == [(2, "bad_payment")]
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 100])
+def test_chunk_size_changes_nothing_a_user_sees(
+    transform_text: TransformText, chunk_rows: int
+) -> None:
+    text = "\n".join(
+        [
+            HEADER,
+            dmy(total="2.15"),
+            dmy(total="9.99"),
+            "",
+            dmy(timestamp="26/08/2021 10:00", payment="CASH", card=""),
+            dmy(basket="Regular Latte - 2.15, Regular Latte - 2.15", total="4.3"),
+        ]
+    )
+
+    transform, chunk = transform_text(text, file_id=FILE_ID, chunk_rows=chunk_rows)
+
+    summary = transform.summary
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (4, 3, 1)
+    assert rejected(chunk) == [(3, "total_mismatch")]
+    assert summary.variant == "D"
+    assert summary.branch_id == keys.branch_key("Chesterfield")
+    assert summary.business_date is None  # two trading days in one file
+    assert sum(chunk.transactions["total_amount"].to_pylist()) == Decimal("8.60")
+    assert chunk.basket_items["quantity"].to_pylist() == [1, 1, 2]
+
+
+# -- whole-file outcomes ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            '{\n  "branch": "Leeds",\n  "rows": [1, 2, 3],\n  "ok": true\n}\n', id="json"
+        ),
+        pytest.param(
+            "<!doctype html>\n<html><body><p>Not found, sorry</p></body></html>\n", id="html"
+        ),
+    ],
+)
+def test_a_file_with_no_seven_field_record_is_not_csv_and_counts_no_rows(
+    transform_text: TransformText, text: str
+) -> None:
+    transform, _ = transform_text(text)
+
+    summary = transform.summary
+    assert summary.reason == "not_csv"
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (0, 0, 0)
+    assert summary.rejects == Counter()
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", " ", "\r\n \r\n"])
+def test_an_empty_file_has_no_rows_and_no_reason(transform_text: TransformText, text: str) -> None:
+    transform, chunk = transform_text(text)
+
+    summary = transform.summary
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (0, 0, 0)
+    assert summary.reason is None
+    assert chunk.transactions.num_rows == chunk.rejected_rows.num_rows == 0
+
+
+def test_a_file_with_only_a_header_has_no_rows_and_no_reason(
+    transform_text: TransformText,
+) -> None:
+    transform, _ = transform_text(HEADER + "\n")
+
+    assert transform.summary.rows_read == 0
+    assert transform.summary.reason is None
