@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 FIELD_COUNT = 7
+_BOM = "\ufeff"
 _HEADER_FIRST_FIELDS = {"timestamp", "date", "datetime", "date_time", "time"}
 _ISO_TIMESTAMP = re.compile(r"\s*\d{4}-\d{2}-\d{2}[ T]")
 
@@ -49,6 +50,8 @@ def read_records(text: TextIO) -> Iterator[Record]:
     reader = csv.reader(text, strict=False)
     next_line = 1
     for fields in reader:
+        if next_line == 1 and fields and fields[0].startswith(_BOM):
+            fields[0] = fields[0].removeprefix(_BOM)
         line_number, next_line = next_line, reader.line_num + 1
         if len(fields) <= 1 and not "".join(fields).strip():
             continue

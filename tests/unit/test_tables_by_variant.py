@@ -88,7 +88,9 @@ VARIANT_A = Case(
     ],
     transactions=[
         Txn(1, "Isle of Wight", datetime(2021, 2, 23, 9, 0, 48), "CASH", "7.95", None),
-        Txn(2, "Isle of Wight", datetime(2021, 2, 23, 9, 1, 45), "CARD", "2.75", "4111111111111111"),
+        Txn(
+            2, "Isle of Wight", datetime(2021, 2, 23, 9, 1, 45), "CARD", "2.75", "4111111111111111"
+        ),
     ],
     basket_items=[
         Line(1, ("Hot chocolate", "Large", None), "2.90", 2),

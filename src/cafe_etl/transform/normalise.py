@@ -264,7 +264,8 @@ class FileTransform:
             except v.Rejected as rejected:
                 rejects.add(line_number, rejected.reason, rejected.detail)
                 continue
-            add_row(line_number, branch_id, occurred_at, payment, total, tokenise(card), basket[0])
+            token = tokenise(card) if payment == "CARD" else None
+            add_row(line_number, branch_id, occurred_at, payment, total, token, basket[0])
         self._count(rows, rejects)
         self.products.update((k, cache.products[k]) for k in set(baskets.product_ids))
         transactions = rows.table(self.file_id)

@@ -35,6 +35,7 @@ _TIMESTAMP = re.compile(
     r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?"
 )
 _AMOUNT = re.compile(r"(\d+)(?:\.(\d+))?")
+_CARD_LIKE = re.compile(r"\d{12,}")
 _ITEM = re.compile(r"(?P<desc>.+?)\s*-\s*(?P<price>\S+)")
 
 
@@ -55,8 +56,13 @@ class Item(NamedTuple):
 
 
 def quote(value: str) -> str:
-    """A field value for a rejected-row detail, cut to a readable length."""
-    text = value if len(value) <= _DETAIL_LIMIT else value[: _DETAIL_LIMIT - 1] + "…"
+    """A field value for a rejected-row detail: cut short, any card-like number masked.
+
+    Only the timestamp, total, payment and basket fields are ever quoted (never the name or
+    card field); the mask catches a card number shifted into one of them.
+    """
+    text = _CARD_LIKE.sub(lambda match: "#" * len(match[0]), value)
+    text = text if len(text) <= _DETAIL_LIMIT else text[: _DETAIL_LIMIT - 1] + "…"
     return repr(text)
 
 

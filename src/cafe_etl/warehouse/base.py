@@ -29,6 +29,11 @@ LOADED, SUPERSEDED, DUPLICATE, REJECTED, FORGOTTEN = (
     "forgotten",
 )
 TOKEN_FINGERPRINT = "token_key_fingerprint"
+MIGRATIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL,"
+    " applied_at TIMESTAMP WITH TIME ZONE NOT NULL)"
+)
 
 
 @dataclass(frozen=True)
@@ -115,26 +120,27 @@ class Warehouse(ABC):
     # -- schema -------------------------------------------------------------------------
 
     def migrate(self) -> list[str]:
-        """Apply the migrations this warehouse has not seen; return their names."""
-        self.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL,"
-            " applied_at TIMESTAMP WITH TIME ZONE NOT NULL)"
-        )
-        done = {row[0] for row in self.execute("SELECT version FROM schema_migrations")}
+        """Apply the migrations this warehouse has not seen, in one transaction."""
         applied = []
-        for version, name, sql in self._migrations():
-            if version in done:
-                continue
-            with self.transaction():
+        with self.transaction():
+            self.serialise_migrations()
+            self.execute(MIGRATIONS_TABLE)
+            done = {row[0] for row in self.execute("SELECT version FROM schema_migrations")}
+            for version, name, sql in self._migrations():
+                if version in done:
+                    continue
                 for statement in _statements(sql):
                     self.execute(statement)
                 self.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, _now())
                 )
-            applied.append(name)
+                applied.append(name)
+        for name in applied:
             log.info("applied migration %s", name)
         return applied
+
+    def serialise_migrations(self) -> None:  # noqa: B027 - single-writer engines need nothing
+        """Make concurrent ``migrate`` calls wait for each other (inside the transaction)."""
 
     def _migrations(self) -> list[tuple[int, str, str]]:
         found = []
@@ -192,13 +198,14 @@ class Warehouse(ABC):
 
     def check_token_key(self, fingerprint: str | None) -> None:
         """Refuse a token key other than the one the warehouse's tokens were made with."""
-        stored = self.setting(TOKEN_FINGERPRINT)
+        with self.transaction():
+            self.lock(TOKEN_FINGERPRINT)
+            stored = self.setting(TOKEN_FINGERPRINT)
+            if stored is None and fingerprint is not None:
+                self.execute(
+                    "INSERT INTO etl_settings VALUES (?, ?)", (TOKEN_FINGERPRINT, fingerprint)
+                )
         if stored is None:
-            if fingerprint is not None:
-                with self.transaction():
-                    self.execute(
-                        "INSERT INTO etl_settings VALUES (?, ?)", (TOKEN_FINGERPRINT, fingerprint)
-                    )
             return
         if fingerprint is None:
             raise ConfigError(

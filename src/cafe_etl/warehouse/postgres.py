@@ -84,6 +84,9 @@ class PostgresWarehouse(Warehouse):
         )
         self.execute("DROP TABLE staged")
 
+    def serialise_migrations(self) -> None:
+        self.lock("schema_migrations")
+
     def lock(self, *names: str) -> None:
         for name in sorted(names):
             self.execute("SELECT pg_advisory_xact_lock(?)", (keys.natural_key("lock", name),))

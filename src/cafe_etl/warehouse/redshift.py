@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cafe_etl.errors import ConfigError, TransientError, WarehouseError
+from cafe_etl.warehouse.base import MIGRATIONS_TABLE
 from cafe_etl.warehouse.postgres import PostgresWarehouse
 
 PASSWORD_ENV = "CAFE_ETL_REDSHIFT_PASSWORD"
@@ -102,6 +103,12 @@ class RedshiftWarehouse(PostgresWarehouse):
         self._copy("staged", rows)
         self.execute(merge_statement(table_name, key, rows.column_names, "staged"))
         self.execute("DROP TABLE staged")
+
+    def serialise_migrations(self) -> None:
+        self.execute("COMMIT")
+        self.execute(MIGRATIONS_TABLE)
+        self.execute("BEGIN")
+        self.execute("LOCK schema_migrations")
 
     def lock(self, *names: str) -> None:
         self.execute("LOCK loaded_files")

@@ -1,0 +1,5 @@
+"""``python -m cafe_etl``: the same as the ``cafe-etl`` command."""
+
+from cafe_etl.cli import app
+
+app(prog_name="cafe-etl")

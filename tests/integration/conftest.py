@@ -1,0 +1,29 @@
+"""Integration fixtures: real files, real warehouses, never the repository's working tree."""
+
+from pathlib import Path
+
+import pytest
+
+from .rawfiles import PEER_SAMPLES
+
+
+@pytest.fixture
+def in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Relative defaults (cafe.duckdb, data/landing, demo) land in the test's own folder."""
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def peer_samples() -> Path:
+    """The six real raw exports in ../shared (read in place, never copied)."""
+    if not PEER_SAMPLES.is_dir():
+        pytest.skip(f"peer samples not found at {PEER_SAMPLES}")
+    return PEER_SAMPLES
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    """An empty landing folder."""
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    return folder

@@ -1,0 +1,145 @@
+"""Deterministic 63-bit surrogate keys: same input, same key, in every run and on every engine."""
+
+import os
+import subprocess
+import sys
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from cafe_etl import keys
+
+MAX_63 = 2**63
+
+
+def test_natural_keys_are_the_same_in_another_process_with_another_hash_seed() -> None:
+    # GIVEN keys computed here
+    here = [
+        keys.branch_key("Leeds"),
+        keys.product_key("Latte", "Large", None),
+        keys.file_key("leeds_28-03-2025_09-00-00.csv", "ab" * 32),
+        keys.row_keys(12345, pa.array([1, 2, 3])).to_pylist(),
+    ]
+
+    # WHEN a fresh interpreter with a different str hash seed computes them again
+    script = (
+        "import pyarrow as pa; from cafe_etl import keys; print(["
+        "keys.branch_key('Leeds'), keys.product_key('Latte', 'Large', None),"
+        "keys.file_key('leeds_28-03-2025_09-00-00.csv', 'ab' * 32),"
+        "keys.row_keys(12345, pa.array([1, 2, 3])).to_pylist()])"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    ).stdout
+
+    # THEN they are identical
+    assert out.strip() == repr(here)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        keys.branch_key("Chesterfield"),
+        keys.branch_key(""),
+        keys.product_key("Hot chocolate", "Large", None),
+        keys.product_key("Glass of milk", None, None),
+        keys.file_key("a.csv", "0" * 64),
+    ],
+)
+def test_a_natural_key_is_a_non_negative_63_bit_int(key: int) -> None:
+    assert isinstance(key, int)
+    assert 0 <= key < MAX_63
+
+
+def test_many_natural_keys_are_63_bit_and_distinct() -> None:
+    names = [f"branch {i}" for i in range(20_000)]
+
+    found = [keys.branch_key(name) for name in names]
+
+    assert all(0 <= key < MAX_63 for key in found)
+    assert len(set(found)) == len(names)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        pytest.param(("Hot Chocolate", "Large", None), ("Hot chocolate", "Large", None), id="case"),
+        pytest.param(("Latte", "Regular", None), ("Latte", "Large", None), id="size"),
+        pytest.param(("Latte", "Regular", None), ("Latte", None, None), id="size_or_none"),
+        pytest.param(("Frappes", "Regular", "Coffee"), ("Frappes", "Regular", None), id="flavour"),
+        pytest.param(
+            ("Frappes", "Regular", "Coffee"), ("Frappes", "Regular", "Mocha"), id="flavours"
+        ),
+        pytest.param(("Tea", None, "Large"), ("Tea", "Large", None), id="size_vs_flavour_slot"),
+        pytest.param(("Latte ", None, None), ("Latte", None, None), id="trailing_space"),
+    ],
+)
+def test_distinct_products_get_distinct_keys(
+    one: tuple[str, str | None, str | None], other: tuple[str, str | None, str | None]
+) -> None:
+    assert keys.product_key(*one) != keys.product_key(*other)
+
+
+def test_the_same_product_always_gets_the_same_key() -> None:
+    assert keys.product_key("Latte", "Large", None) == keys.product_key("Latte", "Large", None)
+
+
+def test_distinct_branches_get_distinct_keys() -> None:
+    assert keys.branch_key("London Brixton") != keys.branch_key("London brixton")
+    assert keys.branch_key("Leeds") != keys.branch_key("Leeds ")
+
+
+def test_a_file_key_depends_on_both_name_and_checksum() -> None:
+    sha_a, sha_b = "a" * 64, "b" * 64
+
+    assert keys.file_key("leeds.csv", sha_a) == keys.file_key("leeds.csv", sha_a)
+    assert keys.file_key("leeds.csv", sha_a) != keys.file_key("leeds.csv", sha_b)
+    assert keys.file_key("leeds.csv", sha_a) != keys.file_key("york.csv", sha_a)
+
+
+def test_a_branch_and_a_product_with_the_same_name_get_different_keys() -> None:
+    assert keys.branch_key("Latte") != keys.product_key("Latte", None, None)
+
+
+def test_row_keys_are_distinct_non_negative_int64_for_100k_lines() -> None:
+    lines = pa.array(range(1, 100_001), pa.int64())
+
+    ids = keys.row_keys(keys.file_key("leeds_28-03-2025_09-00-00.csv", "c" * 64), lines)
+
+    assert ids.type == pa.int64()
+    assert len(ids) == 100_000
+    assert pc.count_distinct(ids).as_py() == 100_000
+    assert pc.min(ids).as_py() >= 0
+
+
+def test_row_keys_of_two_files_never_collide() -> None:
+    lines = pa.array(range(1, 100_001), pa.int64())
+    first = keys.file_key("leeds_28-03-2025_09-00-00.csv", "c" * 64)
+    second = keys.file_key("leeds_29-03-2025_09-00-00.csv", "d" * 64)
+
+    both = pa.concat_arrays([keys.row_keys(first, lines), keys.row_keys(second, lines)])
+
+    assert pc.count_distinct(both).as_py() == 200_000
+
+
+def test_row_keys_are_deterministic_and_follow_the_line_order() -> None:
+    file_id = keys.file_key("chesterfield_25-08-2021_09-00-00.csv", "e" * 64)
+
+    forward = keys.row_keys(file_id, pa.array([1, 2, 3], pa.int64())).to_pylist()
+    backward = keys.row_keys(file_id, pa.array([3, 2, 1], pa.int64())).to_pylist()
+
+    assert forward == keys.row_keys(file_id, pa.array([1, 2, 3], pa.int64())).to_pylist()
+    assert backward == forward[::-1]
+
+
+def test_row_keys_of_the_largest_file_id_stay_non_negative() -> None:
+    ids = keys.row_keys(MAX_63 - 1, pa.array([1, 2, 3, 1_000_000], pa.int64()))
+
+    assert all(0 <= key < MAX_63 for key in ids.to_pylist())
+    assert len(set(ids.to_pylist())) == 4
+
+
+def test_row_keys_of_no_lines_are_empty() -> None:
+    assert len(keys.row_keys(1, pa.array([], pa.int64()))) == 0
