@@ -40,6 +40,7 @@ WarehouseOption = Annotated[
     ),
 ]  # fmt: skip
 DEMO_MARKER = ".cafe-etl-demo"
+REPORTING_PASSWORD_ENV = "CAFE_ETL_REPORTING_PASSWORD"  # read by config.Settings
 
 
 def _reports_errors(command: F) -> F:
@@ -224,15 +225,30 @@ def reprocess(
 
 @app.command("init-db")
 @_reports_errors
-def init_db(warehouse: WarehouseOption = None) -> None:
-    """Create or upgrade the warehouse schema (runs pending migrations)."""
+def init_db(
+    warehouse: WarehouseOption = None,
+    reporting_role: Annotated[
+        str | None,
+        typer.Option(
+            help="Also create this read-only role (password from env"
+            f" {REPORTING_PASSWORD_ENV}; without it the role cannot log in)."
+        ),
+    ] = None,
+) -> None:
+    """Create or upgrade the warehouse schema; optionally a read-only reporting role."""
     settings = load_settings(warehouse=warehouse)
     target = connect(settings.warehouse)
     try:
         applied = target.migrate()
+        console.print(f"applied {', '.join(applied)}" if applied else "schema is up to date")
+        if reporting_role:
+            password = settings.reporting_password
+            target.create_reporting_role(
+                reporting_role, password.get_secret_value() if password else None
+            )
+            console.print(f"role {reporting_role} can read every table and view")
     finally:
         target.close()
-    console.print(f"applied {', '.join(applied)}" if applied else "schema is up to date")
 
 
 def _parse_date(text: str) -> date:

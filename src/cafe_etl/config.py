@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     """Folder searched recursively for raw ``*.csv`` exports."""
     token_key: SecretStr | None = None
     """Secret key for customer tokens (HMAC-SHA256 of card numbers); unset means no tokens."""
+    reporting_password: SecretStr | None = None
+    """Password of the read-only role ``init-db --reporting-role`` creates."""
     chunk_rows: int = Field(default=100_000, gt=0)
     """Records transformed and loaded at a time within one file."""
     group_rows: int = Field(default=500_000, gt=0)

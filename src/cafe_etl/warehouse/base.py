@@ -139,6 +139,13 @@ class Warehouse(ABC):
             log.info("applied migration %s", name)
         return applied
 
+    def create_reporting_role(self, role: str, password: str | None) -> None:
+        """A role that can only read the contract's tables and views (for Grafana, analysts)."""
+        raise ConfigError(
+            f"{self.scheme} has no roles: open the file read-only instead"
+            " (duckdb.connect(path, read_only=True))"
+        )
+
     def serialise_migrations(self) -> None:  # noqa: B027 - single-writer engines need nothing
         """Make concurrent ``migrate`` calls wait for each other (inside the transaction)."""
 

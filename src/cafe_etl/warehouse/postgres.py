@@ -6,6 +6,7 @@ surfaces as ``TransientError`` so the pipeline retries it.
 """
 
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,17 +29,13 @@ class PostgresWarehouse(Warehouse):
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
-        parts = urlsplit(url)
-        if not parts.hostname and "host=" not in (parts.query or ""):
-            raise ConfigError(f"warehouse URL {self.display_name}: name a host, e.g."
-                              " postgresql://user@localhost:5432/cafe")  # fmt: skip
         self._connection: Any = None
         self._last_columns: list[str] = []
 
     @property
     def display_name(self) -> str:
         parts = urlsplit(self.url)
-        host = parts.hostname or "?"
+        host = parts.hostname or "localhost"
         port = f":{parts.port}" if parts.port else ""
         user = f"{parts.username}@" if parts.username else ""
         return f"{parts.scheme}://{user}{host}{port}{parts.path}"
@@ -53,7 +50,7 @@ class PostgresWarehouse(Warehouse):
                 self._connection = psycopg.connect(url, autocommit=True, connect_timeout=10)
             except psycopg.Error as error:
                 raise WarehouseError(
-                    f"cannot connect to {self.display_name}: {_reason(error)}"
+                    f"cannot connect to {self.display_name}: {_reason(error)}{_hint(error)}"
                 ) from None
         return self._connection
 
@@ -87,6 +84,15 @@ class PostgresWarehouse(Warehouse):
     def serialise_migrations(self) -> None:
         self.lock("schema_migrations")
 
+    def create_reporting_role(self, role: str, password: str | None) -> None:
+        name = _identifier(role)
+        login = f"LOGIN PASSWORD {_literal(password)}" if password else "NOLOGIN"
+        with self.transaction():
+            if not self.execute("SELECT 1 FROM pg_roles WHERE rolname = ?", (role,)):
+                self.execute(f"CREATE ROLE {name} {login}")
+            for statement in reporting_grants(name):
+                self.execute(statement)
+
     def lock(self, *names: str) -> None:
         for name in sorted(names):
             self.execute("SELECT pg_advisory_xact_lock(?)", (keys.natural_key("lock", name),))
@@ -111,12 +117,50 @@ class PostgresWarehouse(Warehouse):
     def _translate(self, error: Exception) -> WarehouseError:
         state = getattr(error, "sqlstate", None)
         kind = TransientError if state in _TRANSIENT_STATES else WarehouseError
-        return kind(f"PostgreSQL {self.display_name}: {_reason(error)}")
+        return kind(f"PostgreSQL {self.display_name}: {_reason(error)}{_hint(error)}")
 
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def reporting_grants(role: str) -> list[str]:
+    """Read-only access to every table and view of the schema, now and later."""
+    return [
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {role}",
+    ]
+
+
+def _identifier(name: str) -> str:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise ConfigError(f"role name {name!r}: use lower-case letters, digits and _")
+    return name
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+_HINTS = (
+    (("Connection refused",), "is the server running, and are host and port right?"),
+    (("timeout expired",), "is the host reachable from here?"),
+    (("could not translate host name",), "check the host name in the URL"),
+    (("password authentication failed",), "check the user and password in the URL"),
+    (("role", "does not exist"), "check the user name in the URL"),
+    (("database", "does not exist"), "create it first (createdb NAME) or fix its name"),
+    (("permission denied",), "this user needs the rights to create and write the tables"),
+)
+
+
+def _hint(error: Exception) -> str:
+    text = str(error)
+    for needles, hint in _HINTS:
+        if all(needle in text for needle in needles):
+            return f" ({hint})"
+    return ""
 
 
 def _reason(error: Exception) -> str:

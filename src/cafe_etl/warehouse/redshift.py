@@ -27,7 +27,12 @@ import pyarrow.parquet as pq
 
 from cafe_etl.errors import ConfigError, TransientError, WarehouseError
 from cafe_etl.warehouse.base import MIGRATIONS_TABLE
-from cafe_etl.warehouse.postgres import PostgresWarehouse
+from cafe_etl.warehouse.postgres import (
+    PostgresWarehouse,
+    _identifier,
+    _literal,
+    reporting_grants,
+)
 
 PASSWORD_ENV = "CAFE_ETL_REDSHIFT_PASSWORD"
 
@@ -109,6 +114,16 @@ class RedshiftWarehouse(PostgresWarehouse):
         self.execute(MIGRATIONS_TABLE)
         self.execute("BEGIN")
         self.execute("LOCK schema_migrations")
+
+    def create_reporting_role(self, role: str, password: str | None) -> None:
+        """A Redshift user that can only read (https://docs.aws.amazon.com/redshift/latest/dg/r_GRANT.html)."""
+        name = _identifier(role)
+        with self.transaction():
+            if not self.execute("SELECT 1 FROM pg_user WHERE usename = ?", (role,)):
+                secret = f"PASSWORD {_literal(password)}" if password else "PASSWORD DISABLE"
+                self.execute(f"CREATE USER {name} {secret}")
+            for statement in reporting_grants(name):
+                self.execute(statement)
 
     def lock(self, *names: str) -> None:
         self.execute("LOCK loaded_files")
