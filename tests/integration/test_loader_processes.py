@@ -7,13 +7,11 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-import postgres_server as postgres_server_module
 from cafe_etl.config import load_settings
 from cafe_etl.generate import generate
 from cafe_etl.pipeline import Pipeline
@@ -83,19 +81,6 @@ def load_in_process(url: str, folder: Path) -> None:
     pipeline.prepare()
     pipeline.run(list_folder(folder))
     pipeline.warehouse.close()
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    if not (os.environ.get(postgres_server_module.ENV) or postgres_server_module.server_binaries()):
-        pytest.skip(postgres_server_module.HOW_TO_ENABLE)
-    with postgres_server_module.server() as url:
-        yield url
-
-
-@pytest.fixture
-def postgres_url(postgres_server: str) -> str:
-    return postgres_server_module.fresh_database(postgres_server)
 
 
 @pytest.fixture(params=["duckdb", "postgresql"])
