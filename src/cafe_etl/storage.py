@@ -33,7 +33,7 @@ class Inspection:
 
 def local_source(path: Path) -> Source:
     path = path.resolve()
-    return Source(path.name, path.as_uri(), path.stat().st_mtime, partial(path.open, "rb"))
+    return Source(path.name, path.as_uri(), path.stat().st_mtime, partial(_open_binary, path))
 
 
 def list_folder(folder: Path) -> list[Source]:
@@ -76,6 +76,10 @@ def inspect(stream: BinaryIO) -> Inspection:
         except UnicodeDecodeError:
             is_utf8 = False
     return Inspection(digest.hexdigest(), size, is_utf8)
+
+
+def _open_binary(path: Path) -> BinaryIO:
+    return path.open("rb")
 
 
 def _is_csv(path: Path) -> bool:

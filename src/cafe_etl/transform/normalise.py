@@ -67,7 +67,7 @@ class Chunk:
 
     @property
     def row_count(self) -> int:
-        return self.transactions.num_rows + self.rejected_rows.num_rows
+        return int(self.transactions.num_rows + self.rejected_rows.num_rows)
 
 
 @dataclass
@@ -310,7 +310,7 @@ class _Rows:
         self,
         line: int,
         branch_id: int,
-        occurred_at: datetime,
+        occurred_at: int,
         payment: str,
         total: int,
         token: str | None,

@@ -8,7 +8,7 @@ surfaces as ``TransientError`` so the pipeline retries it.
 import io
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -24,7 +24,7 @@ _COPY_BLOCK = 1 << 20
 
 class PostgresWarehouse(Warehouse):
     scheme = "postgresql"
-    migration_folders = ("common", "postgresql")
+    migration_folders: ClassVar[tuple[str, ...]] = ("common", "postgresql")
     concurrent_writers = True
 
     def __init__(self, url: str) -> None:

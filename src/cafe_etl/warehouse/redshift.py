@@ -19,7 +19,7 @@ import io
 import os
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pyarrow as pa
@@ -54,7 +54,7 @@ def merge_statement(table_name: str, key: str, columns: Sequence[str], source: s
 
 class RedshiftWarehouse(PostgresWarehouse):
     scheme = "redshift"
-    migration_folders = ("redshift",)
+    migration_folders: ClassVar[tuple[str, ...]] = ("redshift",)
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
@@ -73,6 +73,7 @@ class RedshiftWarehouse(PostgresWarehouse):
     def connection(self) -> Any:
         if self._connection is None:
             import redshift_connector
+            import redshift_connector.error
 
             parts = urlsplit(self.url)
             try:
@@ -81,20 +82,20 @@ class RedshiftWarehouse(PostgresWarehouse):
                     database=parts.path.lstrip("/") or "dev",
                     user=unquote(parts.username or ""), password=self._password(),
                 )  # fmt: skip
-            except redshift_connector.Error as error:
+            except redshift_connector.error.Error as error:
                 raise WarehouseError(f"cannot connect to {self.display_name}: {error}") from None
             self._connection.autocommit = True
         return self._connection
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        import redshift_connector
+        import redshift_connector.error
 
         cursor = self.connection.cursor()
         try:
             cursor.execute(sql.replace("?", "%s"), list(params) or None)
             self._last_columns = [c[0] for c in cursor.description or []]
             return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
-        except redshift_connector.Error as error:
+        except redshift_connector.error.Error as error:
             kind = TransientError if "1023" in str(error) else WarehouseError
             raise kind(f"Redshift {self.display_name}: {error}") from error
         finally:
