@@ -141,21 +141,9 @@ def test_identical_bytes_under_another_name_are_a_duplicate_loaded_once(
 
     outcome = {o.name: o for o in summary.outcomes}
     assert outcome["copy of leeds.csv"].status == "duplicate"
-    assert etl.ledger_row("copy of leeds.csv") | {"file_id": None, "source_uri": None} == {
-        "file_id": None,
-        "file_name": "copy of leeds.csv",
-        "source_uri": None,
-        "sha256": sha(LEEDS),
-        "branch_id": None,
-        "business_date": None,
-        "variant": None,
-        "status": "duplicate",
-        "reason": None,
-        "rows_read": 0,
-        "rows_loaded": 0,
-        "rows_rejected": 0,
-        "loaded_at": etl.ledger_row("copy of leeds.csv")["loaded_at"],
-    }
+    copy = etl.ledger_row("copy of leeds.csv")
+    assert (copy["status"], copy["sha256"], copy["rows_loaded"]) == ("duplicate", sha(LEEDS), 0)
+    assert copy["rows_read"] == copy["rows_loaded"] + copy["rows_rejected"]
     assert etl.ledger_row(LEEDS_NAME)["status"] == "loaded"
     assert etl.query("SELECT COUNT(*), SUM(total_amount) FROM transactions") == [
         (2, Decimal("4.60"))

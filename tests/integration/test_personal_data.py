@@ -228,17 +228,20 @@ def logging_as_in_a_fresh_process() -> Iterator[None]:
 def test_no_name_or_card_number_is_in_the_clis_verbose_output(
     cli: Cli, landing: Path, identifiers: Identifiers
 ) -> None:
-    with logging_as_in_a_fresh_process():
-        results = [
-            cli("-v", "run", landing),
-            cli("-v", "status", "--by-branch"),
-            cli("-v", "forget", "hand_D.csv"),
-            cli("-v", "reprocess", "--all"),
-        ]
+    results = []
+    for args in (
+        ["run", landing],
+        ["status", "--by-branch"],
+        ["forget", "hand_D.csv"],
+        ["reprocess", "--all"],
+    ):
+        with logging_as_in_a_fresh_process():
+            results.append(cli("-v", *args))
 
     output = "\n".join(result.output for result in results)
     assert [result.exit_code for result in results] == [2, 0, 0, 2], output
-    assert "hand_B.csv: loaded" in output  # the per-file log lines are there
+    assert "hand_B.csv: loaded" in results[0].output  # the per-file log lines are there
+    assert "hand_B.csv: loaded" in results[3].output
     assert identifiers.found_in(output) == []
 
 
