@@ -21,6 +21,8 @@ from cafe_etl.pipeline import Pipeline, RunSummary
 from cafe_etl.warehouse import connect
 from cafe_etl.warehouse.base import LedgerRow
 
+pytest_plugins = ["postgres_fixtures"]
+
 TOKEN_KEY = "integration-test-token-key"
 """The token key the harnesses use unless a test says otherwise."""
 
@@ -43,11 +45,18 @@ def _no_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(f"CAFE_ETL_{name.upper()}", raising=False)
 
 
-@pytest.fixture(params=[pytest.param("duckdb", id="duckdb")])
+@pytest.fixture(
+    params=[
+        pytest.param("duckdb", id="duckdb"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ]
+)
 def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty warehouse of each kind; add a kind as another param (and branch here)."""
     if request.param == "duckdb":
         return f"duckdb:///{tmp_path}/cafe.duckdb"
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
     raise ValueError(f"no warehouse fixture for {request.param!r}")
 
 

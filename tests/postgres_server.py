@@ -53,8 +53,8 @@ def throwaway_cluster() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
     run = subprocess.run
-    run(_as_postgres_user([str(binaries / "initdb"), "-D", str(data), "-U", "postgres",
-                           "--auth=trust", "-E", "UTF8"]), check=True, capture_output=True)  # fmt: skip
+    initdb = [str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]
+    run(_as_postgres_user([*initdb, "-E", "UTF8"]), check=True, capture_output=True)
     options = f"'-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off'"
     pg_ctl = str(binaries / "pg_ctl")
     run(_as_postgres_user([pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"),

@@ -122,7 +122,8 @@ class Pipeline:
     ) -> RunSummary:
         """Process every source whose name or content is new (all of them with ``force``)."""
         summary = RunSummary()
-        pending = deque(sources)
+        pending = deque(_newest_per_name(sources))
+        self._ledger = None
         retry_singly, attempts = 0, 0
         while pending:
             limit = 1 if retry_singly else GROUP_FILES
@@ -184,6 +185,7 @@ class Pipeline:
         if self.warehouse.concurrent_writers:
             self.warehouse.lock(f"name:{source.name}", f"sha:{inspection.sha256}")
             rows = self.warehouse.current_files_for(source.name, inspection.sha256)
+            rows += loader.pending_ledger_rows(source.name, inspection.sha256)
             self.ledger.refresh(source.name, inspection.sha256, rows)
         decision = self.ledger.decide(source.name, inspection.sha256, force=force)
         if decision.action is Action.UNCHANGED:
@@ -270,6 +272,17 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _newest_per_name(sources: Iterable[Source]) -> list[Source]:
+    """One source per file name: the last, which for a folder listing is the newest."""
+    newest: dict[str, Source] = {}
+    for source in sources:
+        if source.name in newest:
+            log.warning("%s is in two places; only the newer, %s, counts", source.name, source.uri)
+        newest.pop(source.name, None)
+        newest[source.name] = source
+    return list(newest.values())
 
 
 def _rows(outcomes: list[FileOutcome]) -> int:

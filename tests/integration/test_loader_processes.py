@@ -83,13 +83,6 @@ def load_in_process(url: str, folder: Path) -> None:
     pipeline.warehouse.close()
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
-def any_warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "duckdb":
-        return f"duckdb:///{tmp_path / 'cafe.duckdb'}"
-    return str(request.getfixturevalue("postgres_url"))
-
-
 @pytest.fixture(scope="module")
 def week(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("week")
@@ -98,21 +91,21 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_loader_killed_after_writing_rows_leaves_the_warehouse_unchanged(
-    any_warehouse_url: str, week: Path, tmp_path: Path
+    warehouse_url: str, week: Path, tmp_path: Path
 ) -> None:
     # GIVEN a warehouse that already holds two files
     first = tmp_path / "first"
     first.mkdir()
     for path in sorted(week.iterdir())[:2]:
         shutil.copy(path, first)
-    load_in_process(any_warehouse_url, first)
-    before, ledger_before = contents(any_warehouse_url), ledger(any_warehouse_url)
+    load_in_process(warehouse_url, first)
+    before, ledger_before = contents(warehouse_url), ledger(warehouse_url)
     # WHEN a loader is killed after writing every row of the week, before committing
     marker = tmp_path / "paused"
     script = tmp_path / "paused_loader.py"
     script.write_text(PAUSE_BEFORE_COMMIT)
     loader = subprocess.Popen(
-        [sys.executable, str(script), str(marker), "run", str(week), "-w", any_warehouse_url],
+        [sys.executable, str(script), str(marker), "run", str(week), "-w", warehouse_url],
         env=environment(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -124,16 +117,16 @@ def test_a_loader_killed_after_writing_rows_leaves_the_warehouse_unchanged(
     loader.send_signal(signal.SIGKILL)
     loader.wait()
     # THEN the warehouse is exactly as it was
-    assert contents(any_warehouse_url) == before
-    assert ledger(any_warehouse_url) == ledger_before
+    assert contents(warehouse_url) == before
+    assert ledger(warehouse_url) == ledger_before
     # AND the next run loads the whole week
     result = subprocess.run(
-        cli("run", str(week), "-w", any_warehouse_url), env=environment(), capture_output=True
+        cli("run", str(week), "-w", warehouse_url), env=environment(), capture_output=True
     )
     assert result.returncode == 0, result.stderr
     reference = f"duckdb:///{tmp_path / 'reference.duckdb'}"
     load_in_process(reference, week)
-    assert contents(any_warehouse_url) == contents(reference)
+    assert contents(warehouse_url) == contents(reference)
 
 
 @pytest.mark.postgres

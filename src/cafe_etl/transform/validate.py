@@ -36,6 +36,10 @@ _TIMESTAMP = re.compile(
 )
 _AMOUNT = re.compile(r"(\d+)(?:\.(\d+))?")
 _CARD_LIKE = re.compile(r"\d{12,}")
+TIMESTAMP_SHAPE = re.compile(r"[0-9/:.T -]+")
+AMOUNT_SHAPE = re.compile(r"[0-9.,+£ -]+")
+PAYMENT_SHAPE = re.compile(r"[A-Z][A-Z _-]*")
+ITEM_SHAPE = re.compile(r"(?i:regular|large)\b[^,]*")
 _ITEM = re.compile(r"(?P<desc>.+?)\s*-\s*(?P<price>\S+)")
 
 
@@ -55,22 +59,26 @@ class Item(NamedTuple):
     pennies: int
 
 
-def quote(value: str) -> str:
-    """A field value for a rejected-row detail: cut short, any card-like number masked.
+def quote(value: str, shape: re.Pattern[str]) -> str:
+    """`` 'value'`` for a rejected-row detail when the value has the shape its field expects.
 
-    Only the timestamp, total, payment and basket fields are ever quoted (never the name or
-    card field); the mask catches a card number shifted into one of them.
+    Only the timestamp, total, payment and basket fields are ever offered (never the name or
+    card field), and only values that look like one (digits and separators, an upper-case
+    word, a sized item) are shown: a name or card number shifted into such a field is not.
     """
-    text = _CARD_LIKE.sub(lambda match: "#" * len(match[0]), value)
-    text = text if len(text) <= _DETAIL_LIMIT else text[: _DETAIL_LIMIT - 1] + "…"
-    return repr(text)
+    text = value.strip()
+    if not shape.fullmatch(text) or _CARD_LIKE.search(text) or len(text) > _DETAIL_LIMIT:
+        return ""
+    return f" {text!r}"
 
 
 def parse_timestamp(raw: str) -> datetime:
     """``2021-02-23 09:01:45`` or ``23/03/2021 08:00``, the till's naive local time."""
     match = _TIMESTAMP.fullmatch(raw.strip())
     if match is None:
-        raise Rejected(BAD_TIMESTAMP, f"timestamp {quote(raw.strip())} is not a date and time")
+        raise Rejected(
+            BAD_TIMESTAMP, f"timestamp{quote(raw, TIMESTAMP_SHAPE)} is not a date and time"
+        )
     g = match.groupdict()
     try:
         return datetime(
@@ -82,7 +90,9 @@ def parse_timestamp(raw: str) -> datetime:
             int(g["S"] or 0),
         )
     except ValueError:
-        raise Rejected(BAD_TIMESTAMP, f"timestamp {quote(raw.strip())} is impossible") from None
+        raise Rejected(
+            BAD_TIMESTAMP, f"timestamp{quote(raw, TIMESTAMP_SHAPE)} is impossible"
+        ) from None
 
 
 def parse_pennies(raw: str, what: str = "total") -> int:
@@ -90,20 +100,24 @@ def parse_pennies(raw: str, what: str = "total") -> int:
     text = raw.strip()
     match = _AMOUNT.fullmatch(text)
     if match is None:
-        raise Rejected(BAD_AMOUNT, f"{what} {quote(text)} is not an amount")
+        raise Rejected(BAD_AMOUNT, f"{what}{quote(text, AMOUNT_SHAPE)} is not an amount")
     whole, fraction = match.group(1), match.group(2) or ""
     if fraction[2:].strip("0"):
-        raise Rejected(BAD_AMOUNT, f"{what} {quote(text)} is not a whole number of pennies")
+        raise Rejected(
+            BAD_AMOUNT, f"{what}{quote(text, AMOUNT_SHAPE)} is not a whole number of pennies"
+        )
     pennies = int(whole) * 100 + int(fraction[:2].ljust(2, "0"))
     if pennies > MAX_PENNIES:
-        raise Rejected(BAD_AMOUNT, f"{what} {quote(text)} is too large")
+        raise Rejected(BAD_AMOUNT, f"{what}{quote(text, AMOUNT_SHAPE)} is too large")
     return pennies
 
 
 def parse_payment(raw: str) -> str:
     method = raw.strip().upper()
     if method not in PAYMENT_METHODS:
-        raise Rejected(BAD_PAYMENT, f"payment method {quote(raw.strip())} is not CARD or CASH")
+        raise Rejected(
+            BAD_PAYMENT, f"payment method{quote(raw, PAYMENT_SHAPE)} is not CARD or CASH"
+        )
     return method
 
 
@@ -117,7 +131,7 @@ def parse_branch(raw: str) -> str:
 def _product(description: str, size: str | None) -> tuple[str, str | None, str | None]:
     name, _, flavour = (part.strip() for part in description.partition(" - "))
     if not name:
-        raise Rejected(BAD_BASKET, f"item {quote(description)} has no product name")
+        raise Rejected(BAD_BASKET, f"item{quote(description, ITEM_SHAPE)} has no product name")
     return name, size, flavour or None
 
 
@@ -125,7 +139,9 @@ def parse_item(text: str) -> Item:
     """``[Size ]Name[ - Flavour] - price`` (variants B, C and D)."""
     match = _ITEM.fullmatch(text.strip())
     if match is None:
-        raise Rejected(BAD_BASKET, f"item {quote(text.strip())} is not 'Name - price'")
+        raise Rejected(
+            BAD_BASKET, f"item{quote(text, ITEM_SHAPE)} is not '[Size ]Name[ - Flavour] - price'"
+        )
     description = match["desc"]
     first, _, rest = description.partition(" ")
     size = SIZES.get(first.lower()) if rest else None
@@ -150,7 +166,7 @@ def parse_flat_basket(raw: str) -> list[Item]:
         size_text, description, price = parts[i : i + 3]
         size = SIZES.get(size_text.lower() or "regular")
         if size is None:
-            raise Rejected(BAD_BASKET, f"size {quote(size_text)} is not Regular or Large")
+            raise Rejected(BAD_BASKET, "an item's size is not Regular, Large or empty")
         name, size, flavour = _product(description, size)
         items.append(Item(name, size, flavour, parse_pennies(price, "item price")))
     return items

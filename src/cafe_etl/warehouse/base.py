@@ -263,6 +263,10 @@ class Loader:
         """Write a file's ledger row, replacing an earlier row of the same version."""
         self._ledger[row.file_id] = row
 
+    def pending_ledger_rows(self, name: str, sha256: str) -> list[LedgerRow]:
+        """Rows recorded in this transaction, not yet written, for a name or a content."""
+        return [r for r in self._ledger.values() if r.file_name == name or r.sha256 == sha256]
+
     def remove_file(self, file_id: int) -> None:
         """Delete every row one file version loaded (its ledger row stays)."""
         self._flush_facts()
