@@ -7,6 +7,7 @@ failure (a setting, a path, the warehouse), reported in one line.
 import functools
 import logging
 import shutil
+import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,7 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
+console = Console() if sys.stdout.isatty() else Console(width=200)
 errors = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,7 +36,8 @@ WarehouseOption = Annotated[
     str | None,
     typer.Option(
         "--warehouse", "-w",
-        help="duckdb:///FILE (default duckdb:///cafe.duckdb); env CAFE_ETL_WAREHOUSE.",
+        help="Warehouse URL: duckdb:///FILE, postgresql://USER@HOST/DB or redshift://…"
+        " [default: duckdb:///cafe.duckdb; env CAFE_ETL_WAREHOUSE].",
         show_default=False,
     ),
 ]  # fmt: skip
@@ -67,8 +69,9 @@ def main(
     )
 
 
-def _pipeline(settings: Settings, *, loading: bool = False) -> Pipeline:
-    pipeline = Pipeline(connect(settings.warehouse), settings)
+def _pipeline(settings: Settings, *, loading: bool = False, create: bool = False) -> Pipeline:
+    """A prepared pipeline; only ``run`` and ``demo`` may create a new warehouse."""
+    pipeline = Pipeline(connect(settings.warehouse, create=create), settings)
     pipeline.prepare(check_token_key=loading)
     return pipeline
 
@@ -87,14 +90,18 @@ def _load(pipeline: Pipeline, sources: list[storage.Source], force: bool = False
 def run(
     source: Annotated[
         Path | None,
-        typer.Argument(help="Folder searched recursively for *.csv [default: data/landing]."),
+        typer.Argument(
+            help="Folder searched recursively for *.csv"
+            " [default: data/landing; env CAFE_ETL_LANDING].",
+            show_default=False,
+        ),
     ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Load every raw file whose name or content is new."""
     settings = load_settings(warehouse=warehouse, landing=source)
     sources = storage.list_folder(settings.landing)
-    pipeline = _pipeline(settings, loading=True)
+    pipeline = _pipeline(settings, loading=True, create=True)
     try:
         summary = _load(pipeline, sources)
     finally:
@@ -144,7 +151,7 @@ def demo(
     settings = load_settings(warehouse=f"duckdb:///{warehouse_path}", landing=landing)
     if settings.token_key is None:
         settings = settings.model_copy(update={"token_key": _demo_key()})
-    pipeline = _pipeline(settings, loading=True)
+    pipeline = _pipeline(settings, loading=True, create=True)
     try:
         summary = _load(pipeline, storage.list_folder(landing))
     finally:
@@ -200,8 +207,10 @@ def forget(
         row = pipeline.forget(name)
     finally:
         pipeline.warehouse.close()
-    console.print(f"forgot {name}: removed {row.rows_loaded:,} transactions"
-                  f" and {row.rows_rejected:,} rejected rows")  # fmt: skip
+    console.print(
+        f"forgot {name}: removed {_plural(row.rows_loaded, 'transaction')}"
+        f" and {_plural(row.rows_rejected, 'rejected row')}"
+    )
 
 
 @app.command()
@@ -213,7 +222,7 @@ def reprocess(
 ) -> None:
     """Load files again from their raw copies (after a rule or reference-data change)."""
     if bool(names) == all_files:
-        raise typer.BadParameter("name one or more files, or pass --all (not both)")
+        raise CafeEtlError("reprocess: name one or more files, or pass --all (not both)")
     pipeline = _pipeline(load_settings(warehouse=warehouse), loading=True)
     try:
         sources = pipeline.sources_to_reprocess(None if all_files else names)
@@ -249,6 +258,10 @@ def init_db(
             console.print(f"role {reporting_role} can read every table and view")
     finally:
         target.close()
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _parse_date(text: str) -> date:

@@ -251,6 +251,7 @@ def test_status_shows_missing_branch_days_and_rejects_by_reason(cli: Cli, landin
 
 
 def test_status_of_an_empty_warehouse_says_there_is_nothing(cli: Cli) -> None:
+    assert cli("init-db").exit_code == 0
     result = cli("status")
 
     assert result.exit_code == 0, result.output
@@ -312,3 +313,15 @@ def test_demo_refuses_a_folder_it_did_not_create(tmp_path: Path) -> None:
 
     assert_one_line_error(result, str(mine), "--dir")
     assert (mine / "precious.txt").read_text() == "keep me"
+
+
+def test_status_of_a_mistyped_duckdb_path_fails_instead_of_creating_a_warehouse(
+    cli: Cli, tmp_path: Path
+) -> None:
+    missing = tmp_path / "typo.duckdb"
+
+    result = cli("status", "--warehouse", f"duckdb:///{missing}")
+
+    assert result.exit_code == 1
+    assert f"no warehouse at {missing}" in result.stderr
+    assert not missing.exists()

@@ -145,7 +145,7 @@ def test_the_cli_forgets_and_reprocesses_by_name(
 
     assert forgot.exit_code == 0, forgot.output
     message = " ".join(forgot.stdout.split())
-    assert message == f"forgot {NAME}: removed 2 transactions and 1 rejected rows"
+    assert message == f"forgot {NAME}: removed 2 transactions and 1 rejected row"
     assert again.exit_code == 0, again.output
     assert etl.snapshot(loaded_at=False) == before
 

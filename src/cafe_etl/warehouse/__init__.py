@@ -6,13 +6,16 @@ from cafe_etl.warehouse.base import Warehouse
 SCHEMES = ("duckdb", "postgresql", "redshift")
 
 
-def connect(url: str) -> Warehouse:
-    """The warehouse for a URL (``duckdb:///…``, a ``.duckdb`` path, ``postgresql://…``)."""
+def connect(url: str, *, create: bool = True) -> Warehouse:
+    """The warehouse for a URL (``duckdb:///…``, a ``.duckdb`` path, ``postgresql://…``).
+
+    With ``create=False`` a DuckDB file that does not exist yet is an error, not a new file.
+    """
     scheme = url.split("://", 1)[0].lower() if "://" in url else "duckdb"
     if scheme == "duckdb":
         from cafe_etl.warehouse.duckdb import DuckDBWarehouse
 
-        return DuckDBWarehouse(url)
+        return DuckDBWarehouse(url, create=create)
     if scheme in ("postgresql", "postgres"):
         from cafe_etl.warehouse.postgres import PostgresWarehouse
 

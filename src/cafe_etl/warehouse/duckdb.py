@@ -23,9 +23,10 @@ def path_from_url(url: str) -> Path:
 class DuckDBWarehouse(Warehouse):
     scheme = "duckdb"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
         super().__init__(url)
         self.path = path_from_url(url)
+        self._create = create
         self._connection: Any = None
 
     @property
@@ -37,6 +38,11 @@ class DuckDBWarehouse(Warehouse):
         if self._connection is None:
             import duckdb
 
+            if not self._create and not self.path.exists():
+                raise ConfigError(
+                    f"no warehouse at {self.path}: check --warehouse, or load files first"
+                    " with cafe-etl run"
+                )
             if not self.path.parent.is_dir():
                 raise ConfigError(
                     f"warehouse folder {self.path.parent} does not exist: create it or choose"
