@@ -209,7 +209,9 @@ def measure(inputs: Inputs, case: Case, state: str, runs: Path, repeat: int) -> 
     results = [measure_once(inputs, case, state, runs) for _ in range(repeat)]
     seconds = statistics.median(result[0] for result in results)
     result = Measurement(case, state, seconds, max(result[1] for result in results))
-    print(f"  ({case.key}) {state}: {seconds:.2f} s, {result.peak_rss_mb:.0f} MB", flush=True)
+    load = os.getloadavg()[0]  # other work on the machine skews the timings
+    print(f"  ({case.key}) {state}: {seconds:.2f} s, {result.peak_rss_mb:.0f} MB,"
+          f" load average {load:.1f}", flush=True)  # fmt: skip
     return result
 
 

@@ -283,9 +283,8 @@ class FileTransform:
         summary.rejects.update(rejects.reasons)
         summary.branch_ids.update(rows.branch_ids)
         self.branches.update((k, self._cache.branches[k]) for k in summary.branch_ids)
-        summary.business_dates.update(
-            (_EPOCH + timedelta(seconds=moment)).date() for moment in set(rows.occurred_at)
-        )
+        days = {moment // 86_400 for moment in rows.occurred_at}
+        summary.business_dates.update(_EPOCH.date() + timedelta(days=day) for day in days)
 
 
 def _epoch_seconds(raw: str) -> int:

@@ -1,17 +1,25 @@
-"""The embedded default: one DuckDB file, loaded from Arrow without copying."""
+"""The embedded default: one DuckDB file, loaded from Arrow without copying.
+
+``duckdb:///cafe.duckdb?memory_limit=2GB`` raises DuckDB's memory cap (128MB by default:
+an uncommitted file beyond it spills to disk, so loading a huge file stays flat in memory).
+"""
 
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pyarrow as pa
 
 from cafe_etl.errors import ConfigError, WarehouseError
 from cafe_etl.warehouse.base import Warehouse
 
+DEFAULT_MEMORY_LIMIT = "128MB"
+
 
 def path_from_url(url: str) -> Path:
     """``duckdb:///cafe.duckdb`` (relative), ``duckdb:////srv/cafe.duckdb`` or a bare path."""
+    url = url.partition("?")[0]
     if url.startswith("duckdb://"):
         rest = url.removeprefix("duckdb://")
         if not rest.startswith("/") or rest == "/":
@@ -26,6 +34,8 @@ class DuckDBWarehouse(Warehouse):
     def __init__(self, url: str, *, create: bool = True) -> None:
         super().__init__(url)
         self.path = path_from_url(url)
+        options = parse_qs(urlsplit(url).query) if url.startswith("duckdb:") else {}
+        self.memory_limit = options.get("memory_limit", [DEFAULT_MEMORY_LIMIT])[-1]
         self._create = create
         self._connection: Any = None
 
@@ -49,7 +59,9 @@ class DuckDBWarehouse(Warehouse):
                     " another --warehouse"
                 )
             try:
-                self._connection = duckdb.connect(str(self.path))
+                self._connection = duckdb.connect(
+                    str(self.path), config={"memory_limit": self.memory_limit}
+                )
             except duckdb.Error as error:
                 raise WarehouseError(
                     f"cannot open DuckDB warehouse {self.path}: {_first_line(error)}"
@@ -72,22 +84,29 @@ class DuckDBWarehouse(Warehouse):
         return self.connection.sql(sql, params=list(params)).to_arrow_table()
 
     def insert_arrow(self, table_name: str, rows: pa.Table) -> None:
-        self._from_arrow(rows, f"INSERT INTO {table_name} SELECT * FROM staged")
+        # A relation, not register(): a registered view stays alive until COMMIT, which
+        # would hold every chunk of a big file in memory (180 MB per million rows).
+        try:
+            self.connection.from_arrow(rows).insert_into(table_name)
+        except self._errors() as error:
+            raise WarehouseError(f"DuckDB {self.path}: {_first_line(error)}") from error
 
     def upsert_arrow(self, table_name: str, key: str, rows: pa.Table) -> None:
         updates = ", ".join(f"{c} = excluded.{c}" for c in rows.column_names if c != key)
-        self._from_arrow(
-            rows,
-            f"INSERT INTO {table_name} SELECT * FROM staged"
-            f" ON CONFLICT ({key}) DO UPDATE SET {updates}",
-        )
-
-    def _from_arrow(self, rows: pa.Table, sql: str) -> None:
-        self.connection.register("staged", rows)
+        self.connection.register("staged", rows)  # dimensions only: a few rows
         try:
-            self.execute(sql)
+            self.execute(
+                f"INSERT INTO {table_name} SELECT * FROM staged"
+                f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
+            )
         finally:
             self.connection.unregister("staged")
+
+    @staticmethod
+    def _errors() -> type[Exception]:
+        import duckdb
+
+        return duckdb.Error
 
     def close(self) -> None:
         if self._connection is not None:

@@ -1,0 +1,153 @@
+"""Benchmark ``cafe-etl run`` into PostgreSQL against the two bounds that matter.
+
+Loads case (b) of bench.py (about 3,000 branch-day files, 1,000,000 transactions) as a fresh
+process, token key set, into an empty database and into one already holding 30 days, and
+compares it with, in the same run:
+
+- the physical limit of the schema: a plain COPY of the same output rows into empty tables
+  of the same definitions (keys and indexes included), in one transaction;
+- a naive loader: one ``execute`` per row and a commit per file, timed on a sample of files
+  and extrapolated to the whole volume.
+
+    uv run python benchmarks/bench_postgres.py [--scale 0.1] [--sample-files 40]
+
+Uses the server named by CAFE_ETL_TEST_POSTGRES, else starts a throwaway cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1] / "tests")]
+
+from bench import TOKEN_KEY, cache_bytecode, cli_command, load_inputs  # noqa: E402
+
+import postgres_server  # noqa: E402
+from cafe_etl import keys  # noqa: E402
+from cafe_etl.formats import read_records  # noqa: E402
+from cafe_etl.transform.normalise import FileTransform  # noqa: E402
+from cafe_etl.transform.redact import Tokeniser  # noqa: E402
+from cafe_etl.warehouse import connect  # noqa: E402
+
+TABLES = ("branches", "products", "loaded_files", "transactions", "basket_items", "rejected_rows")
+
+
+def database(server: str, name: str, template: str | None = None) -> str:
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name}")
+        connection.execute(
+            f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")
+        )
+    return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+
+
+def run_cli(source: Path, url: str) -> float:
+    env = {**os.environ, "CAFE_ETL_TOKEN_KEY": TOKEN_KEY}
+    started = time.perf_counter()
+    result = subprocess.run([cli_command(), "run", str(source), "-w", url], env=env,
+                            capture_output=True)  # fmt: skip
+    if result.returncode != 0:
+        raise SystemExit(result.stderr.decode()[-2000:])
+    return time.perf_counter() - started
+
+
+def export(url: str) -> dict[str, bytes]:
+    """Every contract table's rows as COPY text."""
+    out = {}
+    with psycopg.connect(url) as connection, connection.cursor() as cursor:
+        for table in TABLES:
+            buffer = io.BytesIO()
+            with cursor.copy(f"COPY {table} TO STDOUT") as copy:
+                for block in copy:
+                    buffer.write(block)
+            out[table] = buffer.getvalue()
+    return out
+
+
+def plain_copy(url: str, rows: dict[str, bytes]) -> float:
+    """Seconds to COPY the same rows into freshly migrated, empty tables."""
+    warehouse = connect(url)
+    warehouse.migrate()
+    warehouse.close()
+    with psycopg.connect(url) as connection, connection.cursor() as cursor:
+        started = time.perf_counter()
+        for table, data in rows.items():
+            with cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                copy.write(data)
+        connection.commit()
+        return time.perf_counter() - started
+
+
+def row_by_row(url: str, files: list[Path]) -> tuple[float, int]:
+    """A naive loader over a sample: one execute per row, a commit per file."""
+    warehouse = connect(url)
+    warehouse.migrate()
+    warehouse.close()
+    tokeniser, loaded = Tokeniser(TOKEN_KEY.encode()), 0
+    with psycopg.connect(url) as connection, connection.cursor() as cursor:
+        started = time.perf_counter()
+        for path in files:
+            transform = FileTransform(keys.file_key(path.name, path.name), tokeniser)
+            with path.open(encoding="utf-8-sig", newline="") as text:
+                for chunk in transform.chunks(read_records(text)):
+                    for row in chunk.transactions.to_pylist():
+                        cursor.execute("INSERT INTO transactions VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
+                                       list(row.values()))  # fmt: skip
+                        loaded += 1
+                    for row in chunk.basket_items.to_pylist():
+                        cursor.execute("INSERT INTO basket_items VALUES (%s,%s,%s,%s)",
+                                       list(row.values()))  # fmt: skip
+            connection.commit()
+        return time.perf_counter() - started, loaded
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--sample-files", type=int, default=40)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
+    args = parser.parse_args()
+    cache_bytecode(args.out)
+    inputs = load_inputs(args.out, args.scale)
+    many = next(case for case in inputs.cases if case.key == "b")
+    source = inputs.source(many)
+    with postgres_server.server() as server:
+        preloaded = database(server, "bench_preloaded")
+        run_cli(inputs.folder / "preload", preloaded)
+        empty_url = database(server, "bench_empty")
+        seconds_empty = run_cli(source, empty_url)
+        seconds_30 = run_cli(source, database(server, "bench_30days", "bench_preloaded"))
+        copy_seconds = plain_copy(database(server, "bench_copy"), export(empty_url))
+        sample = sorted(source.iterdir())[: args.sample_files]
+        naive_seconds, naive_rows = row_by_row(database(server, "bench_naive"), sample)
+    naive_total = naive_seconds / naive_rows * many.transactions
+    print(f"\nPostgreSQL, {many.transactions:,} transactions in {many.files:,} files"
+          f" (token key set)\n")  # fmt: skip
+    print("| load | seconds | transactions/s | vs plain COPY | target |")
+    print("|---|---:|---:|---:|---|")
+    for label, seconds in (("cafe-etl run, empty database", seconds_empty),
+                           ("cafe-etl run, database holding 30 days", seconds_30)):  # fmt: skip
+        ratio = seconds / copy_seconds
+        print(f"| {label} | {seconds:.1f} | {many.transactions / seconds:,.0f} | {ratio:.1f}x |"
+              f" ≤ 3x: {'met' if ratio <= 3 else 'MISSED'} |")  # fmt: skip
+    print(f"| plain COPY of the same rows, same schema | {copy_seconds:.1f} |"
+          f" {many.transactions / copy_seconds:,.0f} | 1.0x | |")  # fmt: skip
+    speedup = naive_total / seconds_empty
+    print(f"| one execute per row, commit per file ({len(sample)} files measured,"
+          f" extrapolated) | {naive_total:.0f} | {many.transactions / naive_total:,.0f} |"
+          f" {naive_total / copy_seconds:.0f}x | cafe-etl ≥ 50x faster:"
+          f" {speedup:.0f}x {'met' if speedup >= 50 else 'MISSED'} |")  # fmt: skip
+    del storage
+
+
+if __name__ == "__main__":
+    main()
