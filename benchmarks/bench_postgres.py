@@ -146,7 +146,6 @@ def main() -> None:
           f" extrapolated) | {naive_total:.0f} | {many.transactions / naive_total:,.0f} |"
           f" {naive_total / copy_seconds:.0f}x | cafe-etl ≥ 50x faster:"
           f" {speedup:.0f}x {'met' if speedup >= 50 else 'MISSED'} |")  # fmt: skip
-    del storage
 
 
 if __name__ == "__main__":
