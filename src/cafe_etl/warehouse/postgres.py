@@ -29,6 +29,12 @@ class PostgresWarehouse(Warehouse):
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
+        try:
+            urlsplit(url).port  # noqa: B018 - parses host and port, raising on nonsense
+        except ValueError as error:
+            raise ConfigError(
+                f"warehouse URL is malformed ({error}): write {self.scheme}://USER@HOST:PORT/DB"
+            ) from None
         self._connection: Any = None
         self._last_columns: list[str] = []
 
