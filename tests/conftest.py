@@ -38,6 +38,25 @@ CONTRACT_TABLES = (
 Rows = list[tuple[Any, ...]]
 
 
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto's in-process AWS with fake credentials and an empty ``cafe-clean`` bucket."""
+    import boto3
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-2",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        boto3.client("s3").create_bucket(
+            Bucket="cafe-clean", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
+        )
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _no_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own CAFE_ETL_* settings (warehouse, token key...) never reach a test."""

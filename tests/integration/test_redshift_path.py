@@ -8,7 +8,7 @@ played by reading that Parquet object back and COPYing it in.
 """
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,6 @@ import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from moto import mock_aws
 
 from cafe_etl.config import load_settings
 from cafe_etl.pipeline import Pipeline
@@ -51,21 +50,6 @@ class RedshiftOnPostgres(RedshiftWarehouse):
         body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
         PostgresWarehouse._copy(self, copy[1], pq.read_table(pa.BufferReader(body)))
         return []
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-2",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        boto3.client("s3").create_bucket(
-            Bucket="cafe-clean", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
-        )
-        yield
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from moto import mock_aws
 
 from cafe_etl import tables
 from cafe_etl.errors import ConfigError
@@ -83,21 +82,6 @@ def test_small_dimensions_are_copied_to_every_node_and_nothing_uses_identity() -
 def test_a_redshift_url_without_iam_role_or_staging_names_what_to_add() -> None:
     with pytest.raises(ConfigError, match=r"iam_role=ARN&staging=s3://"):
         connect("redshift://etl@cluster.example.com:5439/cafe")
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-2",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        boto3.client("s3", region_name="eu-west-2").create_bucket(
-            Bucket="cafe-clean", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
-        )
-        yield
 
 
 def test_a_batch_is_staged_as_one_parquet_object_with_exact_types(aws: None) -> None:

@@ -107,16 +107,6 @@ class Warehouse(ABC):
     def close(self) -> None:  # noqa: B027 - adapters without resources need nothing
         """Release the connection."""
 
-    def query_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
-        """A query's result as an Arrow table (for reports and status)."""
-        rows = self.execute(sql, params)
-        names = self.column_names()
-        return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
-
-    @abstractmethod
-    def column_names(self) -> list[str]:
-        """Column names of the last query."""
-
     # -- schema -------------------------------------------------------------------------
 
     def migrate(self) -> list[str]:

@@ -77,12 +77,6 @@ class DuckDBWarehouse(Warehouse):
         except duckdb.Error as error:
             raise WarehouseError(f"DuckDB {self.path}: {_first_line(error)}") from error
 
-    def column_names(self) -> list[str]:
-        return [column[0] for column in self.connection.description or []]
-
-    def query_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
-        return self.connection.sql(sql, params=list(params)).to_arrow_table()
-
     def insert_arrow(self, table_name: str, rows: pa.Table) -> None:
         # A relation, not register(): a registered view stays alive until COMMIT, which
         # would hold every chunk of a big file in memory (180 MB per million rows).

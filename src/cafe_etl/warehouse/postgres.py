@@ -36,7 +36,6 @@ class PostgresWarehouse(Warehouse):
                 f"warehouse URL is malformed ({error}): write {self.scheme}://USER@HOST:PORT/DB"
             ) from None
         self._connection: Any = None
-        self._last_columns: list[str] = []
 
     @property
     def display_name(self) -> str:
@@ -65,13 +64,9 @@ class PostgresWarehouse(Warehouse):
 
         try:
             cursor = self.connection.execute(sql.replace("?", "%s"), list(params) or None)
-            self._last_columns = [c.name for c in cursor.description or []]
             return cursor.fetchall() if cursor.description else []
         except psycopg.Error as error:
             raise self._translate(error) from error
-
-    def column_names(self) -> list[str]:
-        return self._last_columns
 
     def insert_arrow(self, table_name: str, rows: pa.Table) -> None:
         self._copy(table_name, rows)

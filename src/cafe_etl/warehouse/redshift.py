@@ -93,7 +93,6 @@ class RedshiftWarehouse(PostgresWarehouse):
         cursor = self.connection.cursor()
         try:
             cursor.execute(sql.replace("?", "%s"), list(params) or None)
-            self._last_columns = [c[0] for c in cursor.description or []]
             return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
         except redshift_connector.error.Error as error:
             kind = TransientError if "1023" in str(error) else WarehouseError
