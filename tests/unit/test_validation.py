@@ -88,6 +88,12 @@ DMY_CASES = {
     "a_payment_of_cheque": (dmy(payment="CHEQUE"), "bad_payment", "CHEQUE"),
     "an_empty_payment": (dmy(payment=""), "bad_payment", None),
     "an_empty_branch": (dmy(branch=""), "bad_branch", None),
+    "a_branch_name_too_long_for_the_warehouse": (dmy(branch="B" * 201), "bad_branch", None),
+    "a_product_name_too_long_for_the_warehouse": (
+        dmy(basket="Regular " + "L" * 201 + " - 2.15"),
+        "bad_basket",
+        None,
+    ),
     "a_blank_branch": (dmy(branch="   "), "bad_branch", None),
     "items_summing_to_less_than_the_total": (
         dmy(basket="Regular Latte - 2.15, Large Latte - 2.45", total="4.70"),

@@ -25,6 +25,7 @@ ROW_REASONS = (
 )
 
 MAX_PENNIES = 10**10 - 1  # NUMERIC(10,2)
+NAME_LIMIT = 200  # VARCHAR(200): branch, product and flavour names
 PAYMENT_METHODS = frozenset({"CARD", "CASH"})
 SIZES = {"regular": "Regular", "large": "Large"}
 _DETAIL_LIMIT = 80
@@ -125,6 +126,8 @@ def parse_branch(raw: str) -> str:
     name = raw.strip()
     if not name:
         raise Rejected(BAD_BRANCH, "branch is empty")
+    if len(name) > NAME_LIMIT:
+        raise Rejected(BAD_BRANCH, f"branch name is longer than {NAME_LIMIT} characters")
     return name
 
 
@@ -132,6 +135,8 @@ def _product(description: str, size: str | None) -> tuple[str, str | None, str |
     name, _, flavour = (part.strip() for part in description.partition(" - "))
     if not name:
         raise Rejected(BAD_BASKET, f"item{quote(description, ITEM_SHAPE)} has no product name")
+    if len(name) > NAME_LIMIT or len(flavour) > NAME_LIMIT:
+        raise Rejected(BAD_BASKET, f"a product name is longer than {NAME_LIMIT} characters")
     return name, size, flavour or None
 
 

@@ -37,7 +37,7 @@ CREATE TABLE basket_items (
 CREATE TABLE loaded_files (
     file_id        BIGINT PRIMARY KEY,
     file_name      VARCHAR(1000) NOT NULL,
-    source_uri     VARCHAR(2000) NOT NULL,
+    source_uri     VARCHAR(4096) NOT NULL,
     sha256         CHAR(64) NOT NULL,
     branch_id      BIGINT,
     business_date  DATE,

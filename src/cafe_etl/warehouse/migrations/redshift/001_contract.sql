@@ -4,18 +4,19 @@
 -- node-local, and sorted by time / key for the trend queries; the small dimensions are
 -- copied to every node (DISTSTYLE ALL). Keys are declared but Redshift enforces none:
 -- the loader never relies on them. No IDENTITY columns: keys come from the pipeline.
+-- Redshift's VARCHAR(n) counts bytes, not characters: names get 4 bytes a character.
 
 CREATE TABLE branches (
     branch_id     BIGINT NOT NULL PRIMARY KEY,
-    branch_name   VARCHAR(200) NOT NULL,
-    region        VARCHAR(100) NOT NULL
+    branch_name   VARCHAR(800) NOT NULL,
+    region        VARCHAR(400) NOT NULL
 ) DISTSTYLE ALL SORTKEY (branch_id);
 
 CREATE TABLE products (
     product_id    BIGINT NOT NULL PRIMARY KEY,
-    product_name  VARCHAR(200) NOT NULL,
+    product_name  VARCHAR(800) NOT NULL,
     size          VARCHAR(20),
-    flavour       VARCHAR(200)
+    flavour       VARCHAR(800)
 ) DISTSTYLE ALL SORTKEY (product_id);
 
 CREATE TABLE transactions (
@@ -38,8 +39,8 @@ CREATE TABLE basket_items (
 
 CREATE TABLE loaded_files (
     file_id        BIGINT NOT NULL PRIMARY KEY,
-    file_name      VARCHAR(1000) NOT NULL,
-    source_uri     VARCHAR(2000) NOT NULL,
+    file_name      VARCHAR(4000) NOT NULL,
+    source_uri     VARCHAR(8000) NOT NULL,
     sha256         CHAR(64) NOT NULL,
     branch_id      BIGINT,
     business_date  DATE,
@@ -56,7 +57,7 @@ CREATE TABLE rejected_rows (
     file_id      BIGINT NOT NULL,
     line_number  BIGINT NOT NULL,
     reason       VARCHAR(20) NOT NULL,
-    detail       VARCHAR(500)
+    detail       VARCHAR(2000)
 ) DISTKEY (file_id) SORTKEY (file_id, line_number);
 
 CREATE TABLE etl_settings (
