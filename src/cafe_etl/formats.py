@@ -14,27 +14,39 @@ timestamp, the position of payment and total, and the basket notation:
 import csv
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 FIELD_COUNT = 7
+"""Fields in every record of every variant."""
 _BOM = "\ufeff"
-_HEADER_FIRST_FIELDS = {"timestamp", "date", "datetime", "date_time", "time"}
 _ISO_TIMESTAMP = re.compile(r"\s*\d{4}-\d{2}-\d{2}[ T]")
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each field sits in a record of one variant."""
+    """Where each field sits in a record of one variant (the name's position is never read)."""
 
-    payment: int
+    timestamp: int
+    branch: int
+    basket: int
     total: int
+    payment: int
+    card: int
     flat_basket: bool
 
 
-DMY_LAYOUT = Layout(payment=5, total=4, flat_basket=False)
-ISO_LAYOUT = Layout(payment=4, total=5, flat_basket=True)
-TIMESTAMP, BRANCH, BASKET, CARD = 0, 1, 3, 6
+DMY_LAYOUT = Layout(timestamp=0, branch=1, basket=3, total=4, payment=5, card=6, flat_basket=False)
+ISO_LAYOUT = Layout(timestamp=0, branch=1, basket=3, total=5, payment=4, card=6, flat_basket=True)
+_HEADER_NAMES = {
+    "timestamp": {"timestamp", "date", "datetime", "time", "transactiontime"},
+    "branch": {"location", "branch", "branchname", "store", "shop"},
+    "name": {"customername", "customer", "name"},
+    "basket": {"itemsordered", "items", "basket", "order", "products"},
+    "total": {"totalamount", "total", "amount", "price", "totalprice"},
+    "payment": {"paymentmethod", "payment", "method", "paymenttype"},
+    "card": {"cardnumber", "card", "cardno", "cardnumbers"},
+}
 
 
 Record = tuple[int, list[str]]
@@ -58,18 +70,44 @@ def read_records(text: TextIO) -> Iterator[Record]:
         yield line_number, fields
 
 
+def _column(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalpha())
+
+
 def is_header(record: Record) -> bool:
-    return record[1][0].strip().lower() in _HEADER_FIRST_FIELDS
+    return _column(record[1][0]) in _HEADER_NAMES["timestamp"]
 
 
-def detect_layout(record: Record) -> Layout:
-    """The layout of a file, judged from its first data record."""
-    return ISO_LAYOUT if _ISO_TIMESTAMP.match(record[1][TIMESTAMP]) else DMY_LAYOUT
+def header_layout(record: Record) -> Layout | None:
+    """Field positions named by a header line, or None if its columns are not ours."""
+    columns = [_column(field) for field in record[1]]
+    positions = {}
+    for role, names in _HEADER_NAMES.items():
+        found = [index for index, column in enumerate(columns) if column in names]
+        if len(found) != 1:
+            return None
+        positions[role] = found[0]
+    if len(columns) != FIELD_COUNT or len(set(positions.values())) != FIELD_COUNT:
+        return None
+    del positions["name"]
+    return Layout(**positions, flat_basket=False)
+
+
+def detect_layout(record: Record, header: Layout | None = None) -> Layout:
+    """The layout of a file, from its header (if any) and its first data record.
+
+    Variant A (ISO timestamps) puts payment before total and writes flat baskets.
+    """
+    base = header or DMY_LAYOUT
+    iso = bool(_ISO_TIMESTAMP.match(record[1][base.timestamp]))
+    if header is None:
+        return ISO_LAYOUT if iso else DMY_LAYOUT
+    return replace(header, flat_basket=iso)
 
 
 def variant_name(layout: Layout, *, header: bool, totals_two_decimals: bool) -> str:
     """The DESIGN.md variant letter of a file that has been read whole."""
-    if layout is ISO_LAYOUT:
+    if layout.flat_basket:
         return "A"
     if header:
         return "D"

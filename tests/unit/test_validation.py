@@ -457,3 +457,35 @@ def test_a_file_with_only_a_header_has_no_rows_and_no_reason(
 
     assert transform.summary.rows_read == 0
     assert transform.summary.reason is None
+
+
+def test_a_header_with_columns_in_another_order_is_read_by_name(
+    transform_text: TransformText,
+) -> None:
+    # GIVEN a header that puts the customer name where the branch usually is
+    text = (
+        "Timestamp,Customer Name,Location,Items Ordered,Payment Method,Total Amount,Card Number\n"
+        f"25/08/2021 09:00,{NAME},Leeds,Regular Latte - 2.15,CASH,2.15,\n"
+    )
+    transform, chunk = transform_text(text)
+    # THEN the branch is Leeds, never the name, and the row loads
+    assert list(transform.branches.values()) == ["Leeds"]
+    assert chunk.transactions.num_rows == 1 and transform.summary.variant == "D"
+
+
+def test_a_header_naming_columns_we_do_not_know_rejects_the_file_as_not_csv(
+    transform_text: TransformText,
+) -> None:
+    text = f"Timestamp,Who,Where,What,How much,How,Card\n25/08/2021 09:00,{NAME},Leeds,x,1,CASH,\n"
+    transform, chunk = transform_text(text)
+    assert transform.summary.reason == "not_csv"
+    assert chunk.transactions.num_rows == 0 and transform.branches == {}
+
+
+def test_a_file_whose_first_thousand_lines_are_short_still_loads_its_good_rows(
+    transform_text: TransformText,
+) -> None:
+    text = "a,b,c\n" * 1001 + dmy() + "\n"
+    transform, _ = transform_text(text)
+    assert transform.summary.reason is None
+    assert (transform.summary.rows_loaded, transform.summary.rows_rejected) == (1, 1001)

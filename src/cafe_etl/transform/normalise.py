@@ -27,6 +27,7 @@ NOT_UTF8 = "not_utf8"
 FILE_REASONS = (NOT_UTF8, NOT_CSV)
 DEFAULT_CHUNK_ROWS = 100_000
 _EPOCH = datetime(1970, 1, 1)
+_LOOKS_DATED = re.compile(r"\s*\d{1,4}[-/]\d{1,2}[-/]\d{1,4}")
 _TWO_DECIMALS = re.compile(r"\s*\d+\.\d\d\s*")
 
 
@@ -181,16 +182,26 @@ class FileTransform:
         self._cache = cache or ParseCache()
         self._layout: Layout | None = None
         self._header = False
+        self._header_layout: Layout | None = None
         self._two_decimal_totals = True
 
     def chunks(self, records: Iterable[Record]) -> Iterator[Chunk]:
-        """Yield chunks of at most ``chunk_rows`` records; fills ``summary`` when exhausted."""
+        """Yield chunks of at most ``chunk_rows`` records; fills ``summary`` when exhausted.
+
+        A header line whose columns are not the seven known ones makes the file ``not_csv``:
+        guessing positions could load a customer name as a branch.
+        """
         remaining = iter(records)
         first = next(remaining, None)
         if first is not None:
             self._header = formats.is_header(first)
             if not self._header:
                 remaining = itertools.chain([first], remaining)
+            elif (header := formats.header_layout(first)) is None:
+                self.summary.reason = NOT_CSV
+                return
+            else:
+                self._header_layout = header
         while batch := list(itertools.islice(remaining, self._chunk_rows)):
             yield self._chunk(batch)
         self._finish()
@@ -208,13 +219,16 @@ class FileTransform:
             )
 
     def _detect(self, records: list[Record]) -> None:
-        complete = [fields for _, fields in records[:1000] if len(fields) == formats.FIELD_COUNT]
-        if complete:
-            self._layout = formats.detect_layout((0, complete[0]))
-            total_at = self._layout.total
-            self._two_decimal_totals = all(
-                _TWO_DECIMALS.fullmatch(fields[total_at]) for fields in complete
-            )
+        """The layout, from the first complete record (preferring one with a timestamp)."""
+        complete = [r for r in records if len(r[1]) == formats.FIELD_COUNT]
+        if not complete:
+            return
+        dated = (r for r in complete if _LOOKS_DATED.match(r[1][0]) or self._header)
+        self._layout = formats.detect_layout(next(dated, complete[0]), self._header_layout)
+        total_at = self._layout.total
+        self._two_decimal_totals = all(
+            _TWO_DECIMALS.fullmatch(fields[total_at]) for _, fields in complete[:1000]
+        )
 
     def _chunk(self, records: list[Record]) -> Chunk:
         if self._layout is None:
@@ -228,7 +242,8 @@ class FileTransform:
         total_of, known_total = cache.total, cache.total.values.get
         payment_of, known_payment = cache.payment, cache.payment.values.get
         known_basket, tokenise = baskets.codes.get, self._tokenise
-        total_at, payment_at = layout.total, layout.payment
+        time_at, branch_at, basket_at = layout.timestamp, layout.branch, layout.basket
+        total_at, payment_at, card_at = layout.total, layout.payment, layout.card
         add_row = rows.add
         for line_number, fields in records:
             if len(fields) != formats.FIELD_COUNT:
@@ -238,7 +253,7 @@ class FileTransform:
                     f"expected {formats.FIELD_COUNT} fields, found {len(fields)}",
                 )
                 continue
-            ts_raw, branch_raw, _, basket_raw, _, _, card = fields
+            ts_raw, branch_raw, basket_raw = fields[time_at], fields[branch_at], fields[basket_at]
             total_raw, payment_raw = fields[total_at], fields[payment_at]
             try:
                 occurred_at = known_timestamp(ts_raw)
@@ -264,16 +279,14 @@ class FileTransform:
             except v.Rejected as rejected:
                 rejects.add(line_number, rejected.reason, rejected.detail)
                 continue
-            token = tokenise(card) if payment == "CARD" else None
+            token = tokenise(fields[card_at]) if payment == "CARD" else None
             add_row(line_number, branch_id, occurred_at, payment, total, token, basket[0])
         self._count(rows, rejects)
-        self.products.update((k, cache.products[k]) for k in set(baskets.product_ids))
         transactions = rows.table(self.file_id)
-        return Chunk(
-            transactions=transactions,
-            basket_items=_basket_items(transactions["transaction_id"], rows.baskets, baskets),
-            rejected_rows=rejects.table(self.file_id),
-        )
+        items = _basket_items(transactions["transaction_id"], rows.baskets, baskets)
+        sold = pc.unique(items["product_id"]).to_pylist()  # accepted rows only
+        self.products.update((k, cache.products[k]) for k in sold)
+        return Chunk(transactions, items, rejects.table(self.file_id))
 
     def _count(self, rows: "_Rows", rejects: "_Rejects") -> None:
         summary = self.summary
