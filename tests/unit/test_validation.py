@@ -489,3 +489,26 @@ def test_a_file_whose_first_thousand_lines_are_short_still_loads_its_good_rows(
     transform, _ = transform_text(text)
     assert transform.summary.reason is None
     assert (transform.summary.rows_loaded, transform.summary.rows_rejected) == (1, 1001)
+
+
+@pytest.mark.parametrize(
+    "bad_row",
+    [
+        dmy(total="4924 5157 7633 5673"),
+        dmy(total="4924-5157-7633-5673"),
+        dmy(payment="JOHN SMITH"),
+        dmy(timestamp="4924 5157 7633 5673"),
+    ],
+    ids=[
+        "card_with_spaces_as_total",
+        "card_with_dashes_as_total",
+        "upper_case_name_as_payment",
+        "card_as_timestamp",
+    ],
+)
+def test_a_card_or_name_written_another_way_never_reaches_the_detail(
+    transform_text: TransformText, bad_row: str
+) -> None:
+    _, chunk = transform_text(bad_row + "\n")
+    [detail] = details(chunk)
+    assert "4924" not in detail and "5673" not in detail and "JOHN" not in detail

@@ -39,7 +39,7 @@ _AMOUNT = re.compile(r"(\d+)(?:\.(\d+))?")
 _CARD_LIKE = re.compile(r"\d{12,}")
 TIMESTAMP_SHAPE = re.compile(r"[0-9/:.T -]+")
 AMOUNT_SHAPE = re.compile(r"[0-9.,+£ -]+")
-PAYMENT_SHAPE = re.compile(r"[A-Z][A-Z _-]*")
+PAYMENT_SHAPE = re.compile(r"[A-Z]{2,10}")  # one upper-case word: never "JOHN SMITH"
 ITEM_SHAPE = re.compile(r"(?i:regular|large)\b[^,]*")
 _ITEM = re.compile(r"(?P<desc>.+?)\s*-\s*(?P<price>\S+)")
 
@@ -68,7 +68,8 @@ def quote(value: str, shape: re.Pattern[str]) -> str:
     word, a sized item) are shown: a name or card number shifted into such a field is not.
     """
     text = value.strip()
-    if not shape.fullmatch(text) or _CARD_LIKE.search(text) or len(text) > _DETAIL_LIMIT:
+    card_like = _CARD_LIKE.search(re.sub(r"[ -]", "", text))  # "4924 5157 …" too
+    if not shape.fullmatch(text) or card_like or len(text) > _DETAIL_LIMIT:
         return ""
     return f" {text!r}"
 
