@@ -5,6 +5,7 @@ a group fails, its files are retried one transaction each, so every file stays
 all-or-nothing whatever fails in between.
 """
 
+import csv
 import gc
 import io
 import logging
@@ -22,7 +23,7 @@ from cafe_etl.formats import read_records
 from cafe_etl.ledger import Action, Ledger
 from cafe_etl.regions import region_of
 from cafe_etl.storage import Source
-from cafe_etl.transform.normalise import NOT_UTF8, FileSummary, FileTransform, ParseCache
+from cafe_etl.transform.normalise import NOT_CSV, NOT_UTF8, FileSummary, FileTransform, ParseCache
 from cafe_etl.transform.redact import Tokeniser, key_fingerprint
 from cafe_etl.warehouse.base import (
     DUPLICATE,
@@ -137,7 +138,8 @@ class Pipeline:
                         taken.append(pending.popleft())
                         outcomes.append(self._process(taken[-1], loader, force))
                         if progress:
-                            progress(len(summary.outcomes) + len(outcomes), _rows(outcomes))
+                            done = summary.outcomes + outcomes
+                            progress(len(done), _rows(done))
             except Exception as error:
                 self._ledger = None
                 pending.extendleft(reversed(taken))
@@ -180,8 +182,7 @@ class Pipeline:
         return [storage.open_uri(row.source_uri) for row in rows]
 
     def _process(self, source: Source, loader: Loader, force: bool) -> FileOutcome:
-        with source.open() as stream:
-            inspection = storage.inspect(stream)
+        inspection = storage.inspect_source(source)
         if self.warehouse.concurrent_writers:
             self.warehouse.lock(f"name:{source.name}", f"sha:{inspection.sha256}")
             rows = self.warehouse.current_files_for(source.name, inspection.sha256)
@@ -247,11 +248,15 @@ class Pipeline:
         transform = FileTransform(
             file_id, self._tokeniser, self.settings.chunk_rows, self._parse_cache
         )
-        with source.open() as raw, _gc_paused():
-            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-            for chunk in transform.chunks(read_records(text)):
-                loader.append(chunk)
-        read = transform.summary
+        try:
+            with source.open() as raw, _gc_paused():
+                text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+                for chunk in transform.chunks(read_records(text)):
+                    loader.append(chunk)
+            read = transform.summary
+        except csv.Error as error:  # e.g. an unclosed quote swallowing the rest of the file
+            log.warning("%s is not readable as CSV: %s", source.name, error)
+            read = FileSummary(reason=NOT_CSV)
         if read.reason:
             loader.remove_file(file_id)
             return read

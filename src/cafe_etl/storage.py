@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
-from cafe_etl.errors import ConfigError
+from cafe_etl.errors import CafeEtlError, ConfigError
 
 _BLOCK = 1 << 20
 
@@ -38,6 +38,8 @@ def local_source(path: Path) -> Source:
 
 def list_folder(folder: Path) -> list[Source]:
     """Every ``*.csv`` below a folder, oldest first, so a newer copy of a name wins."""
+    if folder.is_file():
+        raise ConfigError(f"{folder} is a file: SOURCE is the folder that holds the raw files")
     if not folder.is_dir():
         raise ConfigError(
             f"source folder {folder} does not exist: create it or pass another SOURCE"
@@ -55,6 +57,15 @@ def open_uri(uri: str) -> Source:
     if not path.is_file():
         raise ConfigError(f"raw file {path} is gone: restore it, or run cafe-etl forget")
     return local_source(path)
+
+
+def inspect_source(source: Source) -> Inspection:
+    """``inspect`` a source; a file that cannot be read is an operational error."""
+    try:
+        with source.open() as stream:
+            return inspect(stream)
+    except OSError as error:
+        raise CafeEtlError(f"cannot read {source.uri}: {error.strerror or error}") from None
 
 
 def inspect(stream: BinaryIO) -> Inspection:

@@ -1,0 +1,46 @@
+"""Hostile input never fails a run: values the warehouse cannot hold, a broken quote."""
+
+from pathlib import Path
+
+from conftest import Etl
+
+from .rawfiles import write
+
+
+def test_over_long_branch_and_product_names_are_rejected_rows_and_the_run_goes_on(
+    etl: Etl, landing: Path
+) -> None:
+    good = "25/08/2021 09:00,Leeds,Ada Byron,Regular Latte - 2.15,2.15,CASH,"
+    long_branch = f"25/08/2021 09:01,{'B' * 300},Ada Byron,Regular Latte - 2.15,2.15,CASH,"
+    long_item = f"25/08/2021 09:02,Leeds,Ada Byron,Regular {'L' * 300} - 2.15,2.15,CASH,"
+    write(landing, "leeds_25-08-2021_09-00-00.csv", f"{good}\n{long_branch}\n{long_item}\n")
+    write(landing, "york_25-08-2021_09-00-00.csv", good.replace("Leeds", "York") + "\n")
+
+    summary = etl.run(landing)
+
+    assert [o.status for o in summary.outcomes] == ["loaded", "loaded"]
+    assert etl.query("SELECT line_number, reason FROM rejected_rows ORDER BY 1") == [
+        (2, "bad_branch"),
+        (3, "bad_basket"),
+    ]
+    assert etl.scalar("SELECT COUNT(*) FROM transactions") == 2
+
+
+def test_an_unclosed_quote_swallowing_the_file_rejects_that_file_and_the_run_goes_on(
+    etl: Etl, landing: Path
+) -> None:
+    row = "25/08/2021 09:00,Leeds,Ada Byron,Regular Latte - 2.15,2.15,CASH,\n"
+    broken = row + row.replace("Ada Byron", '"Ann Lee') + row * 4000
+    write(landing, "leeds_25-08-2021_09-00-00.csv", broken)
+    write(landing, "york_25-08-2021_09-00-00.csv", row.replace("Leeds", "York"))
+
+    summary = etl.run(landing)
+
+    assert {o.name: (o.status, o.reason) for o in summary.outcomes} == {
+        "leeds_25-08-2021_09-00-00.csv": ("rejected", "not_csv"),
+        "york_25-08-2021_09-00-00.csv": ("loaded", None),
+    }
+    assert summary.exit_code == 2
+    assert etl.scalar("SELECT COUNT(*) FROM transactions") == 1
+    assert etl.scalar("SELECT COUNT(*) FROM rejected_rows") == 0
+    assert etl.run(landing).outcomes[0].status == "unchanged"
