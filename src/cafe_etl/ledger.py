@@ -1,13 +1,14 @@
 """Exactly once, in effect: what to do with a file, given what the warehouse has seen.
 
 Per name the newest content wins; identical bytes under another name are a duplicate
-(only for files with data rows: every empty file has the same checksum).
+(only for files with data rows: every empty file has the same checksum). A duplicate whose
+original has since been forgotten or replaced is loaded after all, so no day goes missing.
 """
 
 from dataclasses import dataclass
 from enum import Enum
 
-from cafe_etl.warehouse.base import LOADED, LedgerRow
+from cafe_etl.warehouse.base import DUPLICATE, LOADED, LedgerRow
 
 
 class Action(Enum):
@@ -37,9 +38,11 @@ class Ledger:
 
     def decide(self, name: str, sha256: str, *, force: bool = False) -> Decision:
         current = self._by_name.get(name)
-        if current is not None and current.sha256 == sha256 and not force:
-            return Decision(Action.UNCHANGED)
         original = self._loaded_elsewhere(name, sha256)
+        if current is not None and current.sha256 == sha256 and not force:
+            orphaned = current.status == DUPLICATE and original is None
+            if not orphaned:
+                return Decision(Action.UNCHANGED)
         if original is not None:
             return Decision(Action.DUPLICATE, replaces=current, duplicate_of=original)
         return Decision(Action.LOAD, replaces=current)

@@ -28,6 +28,7 @@ from cafe_etl.transform.redact import Tokeniser, key_fingerprint
 from cafe_etl.warehouse.base import (
     DUPLICATE,
     FORGOTTEN,
+    LEDGER_COLUMNS,
     LOADED,
     REJECTED,
     SUPERSEDED,
@@ -159,10 +160,15 @@ class Pipeline:
 
     def forget(self, name: str) -> LedgerRow:
         """Remove everything one file loaded and mark it ``forgotten`` in the ledger."""
-        current = self.ledger.current(name)
-        if current is None or current.status == FORGOTTEN:
-            raise ConfigError(f"no file named {name!r} is loaded: see cafe-etl status")
         with self.warehouse.transaction() as loader:
+            self.warehouse.lock(f"name:{name}")  # a loader of this name waits, and vice versa
+            rows = self.warehouse.execute(
+                f"SELECT {LEDGER_COLUMNS} FROM loaded_files WHERE file_name = ? AND status <> ?",
+                (name, SUPERSEDED),
+            )
+            current = LedgerRow(*rows[-1]) if rows else None
+            if current is None or current.status == FORGOTTEN:
+                raise ConfigError(f"no file named {name!r} is loaded: see cafe-etl status")
             loader.remove_file(current.file_id)
             loader.set_status(current.file_id, FORGOTTEN)
         self._ledger = None

@@ -170,3 +170,17 @@ def test_the_cli_refuses_what_it_cannot_forget_or_reprocess_in_one_line(
     [message] = result.stderr.strip().splitlines()
     assert message.startswith("error: ") and names in message
     assert "Traceback" not in result.output
+
+
+def test_a_duplicate_is_loaded_once_its_original_is_forgotten(etl: Etl, landing: Path) -> None:
+    content = "25/08/2021 09:00,Leeds,Ada Byron,Regular Latte - 2.15,2.15,CASH,\n"
+    write(landing, "a/leeds_25-08-2021_09-00-00.csv", content, mtime=1_000)
+    write(landing, "b/leeds_copy_25-08-2021_09-00-00.csv", content, mtime=2_000)
+    first = etl.run(landing)
+    assert [o.status for o in first.outcomes] == ["loaded", "duplicate"]
+
+    etl.forget("leeds_25-08-2021_09-00-00.csv")
+    again = etl.run(landing)
+
+    assert [o.status for o in again.outcomes] == ["unchanged", "loaded"]
+    assert etl.scalar("SELECT COUNT(*) FROM transactions") == 1

@@ -177,7 +177,7 @@ class Warehouse(ABC):
         """The newest versions that matter to one file: its name's, and its content's."""
         rows = self.execute(
             f"SELECT {LEDGER_COLUMNS} FROM loaded_files"
-            " WHERE status <> ? AND (file_name = ? OR sha256 = ?)",
+            " WHERE status <> ? AND (file_name = ? OR sha256 = ?) ORDER BY loaded_at",
             (SUPERSEDED, name, sha256),
         )
         return [LedgerRow(*row) for row in rows]
@@ -185,7 +185,8 @@ class Warehouse(ABC):
     def current_files(self) -> list[LedgerRow]:
         """The newest version of every file name the warehouse has seen."""
         rows = self.execute(
-            f"SELECT {LEDGER_COLUMNS} FROM loaded_files WHERE status <> ?", (SUPERSEDED,)
+            f"SELECT {LEDGER_COLUMNS} FROM loaded_files WHERE status <> ? ORDER BY loaded_at",
+            (SUPERSEDED,),
         )
         return [LedgerRow(*row) for row in rows]
 
