@@ -3,7 +3,7 @@ say what to fix, schema upgrades in place, and a read-only reporting role."""
 
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -122,10 +122,11 @@ def test_init_db_creates_a_reporting_role_that_can_read_but_not_write(
     postgres_url: str, peer_samples: Path
 ) -> None:
     made = Cli()("init-db", "--warehouse", postgres_url, "--reporting-role", "grafana",
-                 env={"CAFE_ETL_REPORTING_PASSWORD": "read-only"})  # fmt: skip
+                 env={"CAFE_ETL_REPORTING_PASSWORD": "re?d-'only"})  # fmt: skip
     assert made.exit_code == 0, made.output
     assert Cli()("run", peer_samples, "--warehouse", postgres_url).exit_code == 0
-    reader = postgres_url.replace("postgres@", "grafana:read-only@")
+    password = quote("re?d-'only", safe="")
+    reader = postgres_url.replace("postgres@", f"grafana:{password}@")
     with psycopg.connect(reader, autocommit=True) as connection:
         assert connection.execute("SELECT COUNT(*) FROM transactions").fetchone() == (2634,)
         with pytest.raises(psycopg.errors.InsufficientPrivilege):

@@ -18,7 +18,7 @@ from cafe_etl import keys
 from cafe_etl.errors import ConfigError, TransientError, WarehouseError
 from cafe_etl.warehouse.base import Warehouse
 
-_TRANSIENT_STATES = {"40001", "40P01", "08000", "08003", "08006", "57P01"}
+_TRANSIENT_STATES = {"40001", "40P01"}  # serialization failure, deadlock
 _COPY_BLOCK = 1 << 20
 
 
@@ -31,9 +31,9 @@ class PostgresWarehouse(Warehouse):
         super().__init__(url)
         try:
             urlsplit(url).port  # noqa: B018 - parses host and port, raising on nonsense
-        except ValueError as error:
+        except ValueError:
             raise ConfigError(
-                f"warehouse URL is malformed ({error}): write {self.scheme}://USER@HOST:PORT/DB"
+                f"warehouse URL is malformed: write {self.scheme}://USER@HOST:PORT/DB"
             ) from None
         self._connection: Any = None
 
@@ -63,7 +63,8 @@ class PostgresWarehouse(Warehouse):
         import psycopg
 
         try:
-            cursor = self.connection.execute(sql.replace("?", "%s"), list(params) or None)
+            statement = sql.replace("?", "%s") if params else sql  # no params: SQL as written
+            cursor = self.connection.execute(statement, list(params) or None)
             return cursor.fetchall() if cursor.description else []
         except psycopg.Error as error:
             raise self._translate(error) from error
@@ -86,8 +87,12 @@ class PostgresWarehouse(Warehouse):
         self.lock("schema_migrations")
 
     def create_reporting_role(self, role: str, password: str | None) -> None:
+        from psycopg import sql
+
         name = _identifier(role)
-        login = f"LOGIN PASSWORD {_literal(password)}" if password else "NOLOGIN"
+        login = "NOLOGIN"
+        if password:
+            login = sql.SQL("LOGIN PASSWORD {}").format(sql.Literal(password)).as_string()
         with self.transaction():
             if not self.execute("SELECT 1 FROM pg_roles WHERE rolname = ?", (role,)):
                 self.execute(f"CREATE ROLE {name} {login}")
@@ -116,8 +121,15 @@ class PostgresWarehouse(Warehouse):
             raise self._translate(error) from error
 
     def _translate(self, error: Exception) -> WarehouseError:
-        state = getattr(error, "sqlstate", None)
-        kind = TransientError if state in _TRANSIENT_STATES else WarehouseError
+        state = getattr(error, "sqlstate", None) or ""
+        lost = (
+            state.startswith("08")
+            or state == "57P01"
+            or bool(self._connection is not None and self._connection.closed)
+        )
+        if lost:  # reconnect on the retry instead of reusing a dead connection
+            self.close()
+        kind = TransientError if lost or state in _TRANSIENT_STATES else WarehouseError
         return kind(f"PostgreSQL {self.display_name}: {_reason(error)}{_hint(error)}")
 
     def close(self) -> None:
@@ -139,10 +151,6 @@ def _identifier(name: str) -> str:
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
         raise ConfigError(f"role name {name!r}: use lower-case letters, digits and _")
     return name
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 _HINTS = (

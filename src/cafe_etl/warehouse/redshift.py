@@ -9,16 +9,18 @@
   (https://docs.aws.amazon.com/redshift/latest/dg/r_MERGE.html).
 - Locking: no advisory locks; ``LOCK loaded_files`` serialises loaders
   (https://docs.aws.amazon.com/redshift/latest/dg/r_LOCK.html).
-- Serializable isolation violations (error 1023) are transient and retried.
+- Serializable isolation violations (error 1023) are transient and retried
+  (https://docs.aws.amazon.com/redshift/latest/dg/c_serial_isolation.html).
 
 URL: ``redshift://USER[:PASSWORD]@HOST:5439/DB?iam_role=ARN&staging=s3://BUCKET/PREFIX``
 with optional ``region=`` and ``password_parameter=/ssm/name`` (a SecureString).
 """
 
+import contextlib
 import io
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -30,7 +32,6 @@ from cafe_etl.warehouse.base import MIGRATIONS_TABLE
 from cafe_etl.warehouse.postgres import (
     PostgresWarehouse,
     _identifier,
-    _literal,
     reporting_grants,
 )
 
@@ -92,10 +93,12 @@ class RedshiftWarehouse(PostgresWarehouse):
 
         cursor = self.connection.cursor()
         try:
-            cursor.execute(sql.replace("?", "%s"), list(params) or None)
+            statement = sql.replace("?", "%s") if params else sql
+            cursor.execute(statement, list(params) or None)
             return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
         except redshift_connector.error.Error as error:
-            kind = TransientError if "1023" in str(error) else WarehouseError
+            transient = "serializable isolation violation" in str(error).lower()
+            kind = TransientError if transient else WarehouseError
             raise kind(f"Redshift {self.display_name}: {error}") from error
         finally:
             cursor.close()
@@ -141,12 +144,14 @@ class RedshiftWarehouse(PostgresWarehouse):
         pq.write_table(rows, buffer, compression="snappy", coerce_timestamps="us")
         bucket, _, prefix = self.staging.removeprefix("s3://").partition("/")
         key = "/".join(p for p in (prefix, uuid.uuid4().hex, f"{table_name}.parquet") if p)
-        self._s3().put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
+        with _aws_errors(f"cannot stage a batch in {self.staging}"):
+            self._s3().put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
         return f"s3://{bucket}/{key}"
 
     def _unstage(self, uri: str) -> None:
         bucket, _, key = uri.removeprefix("s3://").partition("/")
-        self._s3().delete_object(Bucket=bucket, Key=key)
+        with _aws_errors(f"cannot remove staged {uri}"):
+            self._s3().delete_object(Bucket=bucket, Key=key)
 
     def _s3(self) -> Any:
         import boto3
@@ -163,9 +168,26 @@ class RedshiftWarehouse(PostgresWarehouse):
             import boto3
 
             ssm = boto3.client("ssm", region_name=self.region)
-            response = ssm.get_parameter(Name=self.password_parameter, WithDecryption=True)
+            with _aws_errors(f"cannot read SSM parameter {self.password_parameter}"):
+                response = ssm.get_parameter(Name=self.password_parameter, WithDecryption=True)
             return str(response["Parameter"]["Value"])
         raise ConfigError(
             f"no password for {self.display_name}: set {PASSWORD_ENV} or add"
             " ?password_parameter=/ssm/parameter/name to the URL"
         )
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal (CREATE USER takes no bind parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+@contextlib.contextmanager
+def _aws_errors(doing: str) -> Iterator[None]:
+    """An AWS failure as one line naming what was being done."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as error:
+        raise WarehouseError(f"{doing}: {error}") from None
