@@ -134,7 +134,7 @@ class Pipeline:
             try:
                 with self.warehouse.transaction() as loader:
                     while pending and len(taken) < limit:
-                        if loader.rows_written >= self.settings.group_rows:
+                        if loader.rows_in_transaction >= self.settings.group_rows:
                             break
                         taken.append(pending.popleft())
                         outcomes.append(self._process(taken[-1], loader, force))

@@ -24,8 +24,6 @@ from cafe_etl.transform.redact import Tokeniser
 T = TypeVar("T")
 NOT_CSV = "not_csv"
 NOT_UTF8 = "not_utf8"
-FILE_REASONS = (NOT_UTF8, NOT_CSV)
-DEFAULT_CHUNK_ROWS = 100_000
 _EPOCH = datetime(1970, 1, 1)
 _LOOKS_DATED = re.compile(r"\s*\d{1,4}[-/]\d{1,2}[-/]\d{1,4}")
 _TWO_DECIMALS = re.compile(r"\s*\d+\.\d\d\s*")
@@ -48,8 +46,9 @@ class _Memo(Generic[T]):
             return self.values[raw]
         if raw in self._rejections:
             raise self._rejections[raw]
-        if len(self.values) >= self._limit:
+        if len(self.values) + len(self._rejections) >= self._limit:
             self.values.clear()
+            self._rejections.clear()
         try:
             value = self.values[raw] = self._parse(raw)
         except v.Rejected as rejected:
@@ -119,10 +118,8 @@ class ParseCache:
 
     def basket(self, raw: str) -> list[Line]:
         """A basket of variant B, C or D: comma-separated items, each parsed once per run."""
-        if not raw.strip():
-            raise v.Rejected(v.BAD_BASKET, "basket is empty")
         known, parse = self.item.values.get, self.item
-        return [known(part) or parse(part) for part in raw.split(",")]
+        return v.parse_basket(raw, lambda part: known(part) or parse(part))
 
     def flat_basket(self, raw: str) -> list[Line]:
         return [self.register(item) for item in v.parse_flat_basket(raw)]
@@ -170,7 +167,7 @@ class FileTransform:
         self,
         file_id: int,
         tokeniser: Tokeniser,
-        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        chunk_rows: int = 100_000,
         cache: ParseCache | None = None,
     ) -> None:
         self.file_id = file_id

@@ -4,8 +4,11 @@ Money is integer pennies here and exact decimals in the warehouse: never a float
 """
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
+
+T = TypeVar("T")
 
 FIELD_COUNT = "field_count"
 BAD_TIMESTAMP = "bad_timestamp"
@@ -155,11 +158,11 @@ def parse_item(text: str) -> Item:
     return Item(name, size, flavour, parse_pennies(match["price"], "item price"))
 
 
-def parse_basket(raw: str) -> list[Item]:
-    """A comma-separated basket of variant B, C or D."""
+def parse_basket(raw: str, item: Callable[[str], T] = parse_item) -> list[T]:  # type: ignore[assignment]
+    """A comma-separated basket of variant B, C or D, each item read by ``item``."""
     if not raw.strip():
         raise Rejected(BAD_BASKET, "basket is empty")
-    return [parse_item(part) for part in raw.split(",")]
+    return [item(part) for part in raw.split(",")]
 
 
 def parse_flat_basket(raw: str) -> list[Item]:

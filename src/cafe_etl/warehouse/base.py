@@ -232,13 +232,13 @@ class Loader:
         self._ledger: dict[int, LedgerRow] = {}
         self.branches: dict[int, tuple[str, str]] = {}
         self.products: dict[int, tuple[str, str | None, str | None]] = {}
-        self.rows_written = 0
+        self.rows_in_transaction = 0
 
     def append(self, chunk: Chunk) -> None:
         for name in tables.FACT_TABLES:
             self._facts[name].append(getattr(chunk, name))
         self._fact_rows += chunk.row_count
-        self.rows_written += chunk.row_count
+        self.rows_in_transaction += chunk.row_count
         if self._fact_rows >= self._buffer_rows:
             self._flush_facts()
 
@@ -310,6 +310,14 @@ class Loader:
         columns = list(zip(*rows, strict=True))
         self._warehouse.insert_arrow("loaded_files", pa.table(columns, schema=tables.LOADED_FILES))
         self._ledger = {}
+
+
+def upsert_statement(table_name: str, key: str, columns: Sequence[str]) -> str:
+    """Insert the ``staged`` rows, replacing the other columns of rows whose key exists."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+    return (
+        f"INSERT INTO {table_name} SELECT * FROM staged ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    )
 
 
 def _statements(sql: str) -> list[str]:

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pyarrow as pa
 
 from cafe_etl.errors import ConfigError, WarehouseError
-from cafe_etl.warehouse.base import Warehouse
+from cafe_etl.warehouse.base import Warehouse, upsert_statement
 
 DEFAULT_MEMORY_LIMIT = "128MB"
 
@@ -86,13 +86,9 @@ class DuckDBWarehouse(Warehouse):
             raise WarehouseError(f"DuckDB {self.path}: {_first_line(error)}") from error
 
     def upsert_arrow(self, table_name: str, key: str, rows: pa.Table) -> None:
-        updates = ", ".join(f"{c} = excluded.{c}" for c in rows.column_names if c != key)
         self.connection.register("staged", rows)  # dimensions only: a few rows
         try:
-            self.execute(
-                f"INSERT INTO {table_name} SELECT * FROM staged"
-                f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
-            )
+            self.execute(upsert_statement(table_name, key, rows.column_names))
         finally:
             self.connection.unregister("staged")
 

@@ -16,7 +16,7 @@ import pyarrow.csv as pa_csv
 
 from cafe_etl import keys
 from cafe_etl.errors import ConfigError, TransientError, WarehouseError
-from cafe_etl.warehouse.base import Warehouse
+from cafe_etl.warehouse.base import Warehouse, upsert_statement
 
 _TRANSIENT_STATES = {"40001", "40P01"}  # serialization failure, deadlock
 _COPY_BLOCK = 1 << 20
@@ -74,13 +74,9 @@ class PostgresWarehouse(Warehouse):
 
     def upsert_arrow(self, table_name: str, key: str, rows: pa.Table) -> None:
         rows = rows.sort_by(key)  # one lock order for every loader: no deadlock between them
-        updates = ", ".join(f"{c} = excluded.{c}" for c in rows.column_names if c != key)
         self.execute(f"CREATE TEMP TABLE staged (LIKE {table_name}) ON COMMIT DROP")
         self._copy("staged", rows)
-        self.execute(
-            f"INSERT INTO {table_name} SELECT * FROM staged"
-            f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
-        )
+        self.execute(upsert_statement(table_name, key, rows.column_names))
         self.execute("DROP TABLE staged")
 
     def serialise_migrations(self) -> None:
