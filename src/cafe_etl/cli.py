@@ -71,7 +71,8 @@ def main(
 
 def _pipeline(settings: Settings, *, loading: bool = False, create: bool = False) -> Pipeline:
     """A prepared pipeline; only ``run`` and ``demo`` may create a new warehouse."""
-    pipeline = Pipeline(connect(settings.warehouse, create=create), settings)
+    target = connect(settings.warehouse, create=create, password=settings.warehouse_password())
+    pipeline = Pipeline(target, settings)
     pipeline.prepare(check_token_key=loading)
     return pipeline
 
@@ -246,7 +247,7 @@ def init_db(
 ) -> None:
     """Create or upgrade the warehouse schema; optionally a read-only reporting role."""
     settings = load_settings(warehouse=warehouse)
-    target = connect(settings.warehouse)
+    target = connect(settings.warehouse, password=settings.warehouse_password())
     try:
         applied = target.migrate()
         console.print(f"applied {', '.join(applied)}" if applied else "schema is up to date")

@@ -21,12 +21,24 @@ class Settings(BaseSettings):
     """Folder searched recursively for raw ``*.csv`` exports."""
     token_key: SecretStr | None = None
     """Secret key for customer tokens (HMAC-SHA256 of card numbers); unset means no tokens."""
+    redshift_password: SecretStr | None = None
+    """Redshift password, when the warehouse URL holds none."""
+    redshift_password_parameter: str | None = None
+    """Name of an SSM Parameter Store SecureString holding the Redshift password."""
     reporting_password: SecretStr | None = None
     """Password of the read-only role ``init-db --reporting-role`` creates."""
     chunk_rows: int = Field(default=100_000, gt=0)
     """Records transformed and loaded at a time within one file."""
     group_rows: int = Field(default=500_000, gt=0)
     """Rows after which a database transaction holding several files commits."""
+
+    def warehouse_password(self) -> str | None:
+        """The Redshift password from the environment or SSM (None: the URL's, if any)."""
+        if self.redshift_password:
+            return self.redshift_password.get_secret_value()
+        if self.redshift_password_parameter:
+            return read_secure_string(self.redshift_password_parameter)
+        return None
 
     @property
     def token_key_bytes(self) -> bytes | None:
@@ -42,3 +54,15 @@ def load_settings(**overrides: object) -> Settings:
         first = error.errors()[0]
         name = "CAFE_ETL_" + str(first["loc"][0]).upper() if first["loc"] else "a setting"
         raise ConfigError(f"{name}: {first['msg']}") from None
+
+
+def read_secure_string(name: str) -> str:
+    """A SecureString from SSM Parameter Store, decrypted."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        response = boto3.client("ssm").get_parameter(Name=name, WithDecryption=True)
+    except (BotoCoreError, ClientError) as error:
+        raise ConfigError(f"cannot read SSM parameter {name}: {error}") from None
+    return str(response["Parameter"]["Value"])

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cafe_etl import tables
+from cafe_etl.config import load_settings
 from cafe_etl.errors import ConfigError
 from cafe_etl.warehouse import connect
 from cafe_etl.warehouse.redshift import RedshiftWarehouse, copy_statement, merge_statement
@@ -113,20 +114,26 @@ def test_a_batch_is_staged_as_one_parquet_object_with_exact_types(aws: None) -> 
     assert staged.drop(["occurred_at"]).equals(rows.drop(["occurred_at"]))
 
 
-def test_the_password_comes_from_an_ssm_secure_string(aws: None) -> None:
+def test_the_password_comes_from_an_ssm_secure_string_named_in_the_settings(aws: None) -> None:
     boto3.client("ssm").put_parameter(
         Name="/cafe-etl/redshift/password", Value="from-ssm", Type="SecureString"
     )
-    warehouse = connect(URL + "&password_parameter=/cafe-etl/redshift/password")
+    settings = load_settings(redshift_password_parameter="/cafe-etl/redshift/password")
+    warehouse = connect(URL, password=settings.warehouse_password())
     assert isinstance(warehouse, RedshiftWarehouse)
     assert warehouse._password() == "from-ssm"
 
 
-def test_without_any_password_source_the_message_names_both_ways_to_give_one(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("CAFE_ETL_REDSHIFT_PASSWORD", raising=False)
+def test_a_missing_ssm_parameter_is_one_line_naming_it(aws: None) -> None:
+    settings = load_settings(redshift_password_parameter="/cafe-etl/missing")
+    with pytest.raises(ConfigError, match="cannot read SSM parameter /cafe-etl/missing"):
+        settings.warehouse_password()
+
+
+def test_without_any_password_source_the_message_names_both_ways_to_give_one() -> None:
     warehouse = connect(URL)
     assert isinstance(warehouse, RedshiftWarehouse)
-    with pytest.raises(ConfigError, match=r"CAFE_ETL_REDSHIFT_PASSWORD.*password_parameter"):
+    with pytest.raises(
+        ConfigError, match=r"CAFE_ETL_REDSHIFT_PASSWORD or CAFE_ETL_REDSHIFT_PASSWORD_PARAMETER"
+    ):
         warehouse._password()

@@ -6,10 +6,11 @@ from cafe_etl.warehouse.base import Warehouse
 SCHEMES = ("duckdb", "postgresql", "redshift")
 
 
-def connect(url: str, *, create: bool = True) -> Warehouse:
+def connect(url: str, *, create: bool = True, password: str | None = None) -> Warehouse:
     """The warehouse for a URL (``duckdb:///…``, a ``.duckdb`` path, ``postgresql://…``).
 
-    With ``create=False`` a DuckDB file that does not exist yet is an error, not a new file.
+    With ``create=False`` a DuckDB file that does not exist yet is an error, not a new file;
+    ``password`` is for Redshift when its URL holds none (see ``Settings.warehouse_password``).
     """
     scheme = url.split("://", 1)[0].lower() if "://" in url else "duckdb"
     if scheme == "duckdb":
@@ -23,7 +24,7 @@ def connect(url: str, *, create: bool = True) -> Warehouse:
     if scheme == "redshift":
         from cafe_etl.warehouse.redshift import RedshiftWarehouse
 
-        return RedshiftWarehouse(url)
+        return RedshiftWarehouse(url, password=password)
     raise ConfigError(
         f"warehouse URL {url.split('://')[0]}://…: unknown kind {scheme!r}; use one of "
         + ", ".join(f"{s}://" for s in SCHEMES)

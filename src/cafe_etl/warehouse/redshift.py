@@ -13,12 +13,12 @@
   (https://docs.aws.amazon.com/redshift/latest/dg/c_serial_isolation.html).
 
 URL: ``redshift://USER[:PASSWORD]@HOST:5439/DB?iam_role=ARN&staging=s3://BUCKET/PREFIX``
-with optional ``region=`` and ``password_parameter=/ssm/name`` (a SecureString).
+with optional ``region=``; a password not in the URL comes from the settings
+(``CAFE_ETL_REDSHIFT_PASSWORD`` or the SSM SecureString ``CAFE_ETL_REDSHIFT_PASSWORD_PARAMETER``).
 """
 
 import contextlib
 import io
-import os
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
@@ -34,8 +34,6 @@ from cafe_etl.warehouse.postgres import (
     _identifier,
     reporting_grants,
 )
-
-PASSWORD_ENV = "CAFE_ETL_REDSHIFT_PASSWORD"
 
 
 def copy_statement(table_name: str, uri: str, iam_role: str) -> str:
@@ -57,13 +55,13 @@ class RedshiftWarehouse(PostgresWarehouse):
     scheme = "redshift"
     migration_folders: ClassVar[tuple[str, ...]] = ("redshift",)
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, password: str | None = None) -> None:
         super().__init__(url)
+        self._given_password = password
         options = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
         self.iam_role = options.get("iam_role", "")
         self.staging = options.get("staging", "").rstrip("/")
         self.region = options.get("region")
-        self.password_parameter = options.get("password_parameter")
         if not self.iam_role or not self.staging.startswith("s3://"):
             raise ConfigError(
                 f"warehouse URL {self.display_name}: add ?iam_role=ARN&staging=s3://BUCKET/PREFIX"
@@ -159,22 +157,13 @@ class RedshiftWarehouse(PostgresWarehouse):
         return boto3.client("s3", region_name=self.region)
 
     def _password(self) -> str:
-        parts = urlsplit(self.url)
-        if parts.password:
-            return unquote(parts.password)
-        if os.environ.get(PASSWORD_ENV):
-            return os.environ[PASSWORD_ENV]
-        if self.password_parameter:
-            import boto3
-
-            ssm = boto3.client("ssm", region_name=self.region)
-            with _aws_errors(f"cannot read SSM parameter {self.password_parameter}"):
-                response = ssm.get_parameter(Name=self.password_parameter, WithDecryption=True)
-            return str(response["Parameter"]["Value"])
-        raise ConfigError(
-            f"no password for {self.display_name}: set {PASSWORD_ENV} or add"
-            " ?password_parameter=/ssm/parameter/name to the URL"
-        )
+        password = self._given_password or unquote(urlsplit(self.url).password or "")
+        if not password:
+            raise ConfigError(
+                f"no password for {self.display_name}: set CAFE_ETL_REDSHIFT_PASSWORD or"
+                " CAFE_ETL_REDSHIFT_PASSWORD_PARAMETER (an SSM SecureString name)"
+            )
+        return password
 
 
 def _literal(text: str) -> str:
