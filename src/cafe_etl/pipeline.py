@@ -20,7 +20,7 @@ from cafe_etl import keys, storage
 from cafe_etl.config import Settings
 from cafe_etl.errors import ConfigError, TransientError
 from cafe_etl.formats import read_records
-from cafe_etl.ledger import Action, Ledger
+from cafe_etl.ledger import Action, Decision, Ledger
 from cafe_etl.regions import region_of
 from cafe_etl.storage import Source
 from cafe_etl.transform.normalise import NOT_CSV, NOT_UTF8, FileSummary, FileTransform, ParseCache
@@ -189,21 +189,11 @@ class Pipeline:
 
     def _process(self, source: Source, loader: Loader, force: bool) -> FileOutcome:
         inspection = storage.inspect_source(source)
-        if self.warehouse.concurrent_writers:
-            self.warehouse.lock(f"name:{source.name}", f"sha:{inspection.sha256}")
-            rows = self.warehouse.current_files_for(source.name, inspection.sha256)
-            rows += loader.pending_ledger_rows(source.name, inspection.sha256)
-            self.ledger.refresh(source.name, inspection.sha256, rows)
-        decision = self.ledger.decide(source.name, inspection.sha256, force=force)
+        decision = self._decide(source.name, inspection.sha256, loader, force)
         if decision.action is Action.UNCHANGED:
             return FileOutcome(source.name, UNCHANGED)
         file_id = keys.file_key(source.name, inspection.sha256)
-        older = decision.replaces
-        if older is not None:
-            loader.remove_file(older.file_id)
-            if older.file_id != file_id:
-                loader.set_status(older.file_id, SUPERSEDED)
-        replaced_older = older is not None and older.file_id != file_id
+        replaced_older = self._replace(decision.replaces, file_id, loader)
         read = FileSummary()
         if decision.action is Action.DUPLICATE:
             status = DUPLICATE
@@ -213,42 +203,38 @@ class Pipeline:
         else:
             read = self._load(source, file_id, loader)
             status = REJECTED if read.reason else LOADED
-        row = LedgerRow(
-            file_id=file_id,
-            file_name=source.name,
-            source_uri=source.uri,
-            sha256=inspection.sha256,
-            branch_id=read.branch_id,
-            business_date=read.business_date,
-            variant=read.variant,
-            status=status,
-            reason=read.reason,
-            rows_read=read.rows_read,
-            rows_loaded=read.rows_loaded,
-            rows_rejected=read.rows_rejected,
-            loaded_at=datetime.now(UTC),
-        )
+        row = _ledger_row(source, inspection.sha256, file_id, status, read)
         loader.record(row)
         self.ledger.record(row)
         log.info(
-            "%s: %s, %d rows read, %d loaded, %d rejected%s",
-            source.name,
-            status,
-            read.rows_read,
-            read.rows_loaded,
-            read.rows_rejected,
+            "%s: %s, %d rows read, %d loaded, %d rejected%s", source.name, status,
+            read.rows_read, read.rows_loaded, read.rows_rejected,
             f" ({read.reason})" if read.reason else "",
-        )
+        )  # fmt: skip
         return FileOutcome(
-            source.name,
-            status,
-            replaced_older,
-            read.reason,
-            read.rows_read,
-            read.rows_loaded,
-            read.rows_rejected,
-            read.rejects,
-        )
+            source.name, status, replaced_older, read.reason,
+            read.rows_read, read.rows_loaded, read.rows_rejected, read.rejects,
+        )  # fmt: skip
+
+    def _decide(self, name: str, sha256: str, loader: Loader, force: bool) -> Decision:
+        """What to do with a file; with other loaders about, decided under its locks."""
+        if self.warehouse.concurrent_writers:
+            self.warehouse.lock(f"name:{name}", f"sha:{sha256}")
+            rows = self.warehouse.current_files_for(name, sha256)
+            rows += loader.pending_ledger_rows(name, sha256)
+            self.ledger.refresh(name, sha256, rows)
+        return self.ledger.decide(name, sha256, force=force)
+
+    @staticmethod
+    def _replace(older: LedgerRow | None, file_id: int, loader: Loader) -> bool:
+        """Remove what the name's previous version loaded; True if it was another version."""
+        if older is None:
+            return False
+        loader.remove_file(older.file_id)
+        if older.file_id == file_id:
+            return False
+        loader.set_status(older.file_id, SUPERSEDED)
+        return True
 
     def _load(self, source: Source, file_id: int, loader: Loader) -> FileSummary:
         transform = FileTransform(
@@ -283,6 +269,26 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _ledger_row(
+    source: Source, sha256: str, file_id: int, status: str, read: FileSummary
+) -> LedgerRow:
+    return LedgerRow(
+        file_id=file_id,
+        file_name=source.name,
+        source_uri=source.uri,
+        sha256=sha256,
+        branch_id=read.branch_id,
+        business_date=read.business_date,
+        variant=read.variant,
+        status=status,
+        reason=read.reason,
+        rows_read=read.rows_read,
+        rows_loaded=read.rows_loaded,
+        rows_rejected=read.rows_rejected,
+        loaded_at=datetime.now(UTC),
+    )
 
 
 def _newest_per_name(sources: Iterable[Source]) -> list[Source]:
