@@ -76,6 +76,16 @@ def environment() -> dict[str, str]:
     return {**os.environ, "CAFE_ETL_TOKEN_KEY": KEY}
 
 
+def load_at_once(url: str, folders: list[Path] | tuple[Path, ...]) -> list[tuple[int, bytes]]:
+    """Start one ``cafe-etl run`` process per folder together; their exit codes and stderr."""
+    loaders = [
+        subprocess.Popen(cli("run", str(folder), "-w", url), env=environment(),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for folder in folders
+    ]  # fmt: skip
+    return [(loader.wait(timeout=300), loader.stderr.read()) for loader in loaders]  # type: ignore[union-attr]
+
+
 def load_in_process(url: str, folder: Path) -> None:
     pipeline = Pipeline(connect(url), load_settings(warehouse=url, token_key=KEY))
     pipeline.prepare()
@@ -140,16 +150,7 @@ def test_parallel_loaders_of_the_same_and_different_files_load_each_row_once(
         shutil.copy(path, halves[index % 2])
     # WHEN four loader processes run at once: each half, and the whole week twice
     folders = [*halves, week, week]
-    loaders = [
-        subprocess.Popen(
-            cli("run", str(folder), "-w", postgres_url),
-            env=environment(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        for folder in folders
-    ]
-    results = [(loader.wait(timeout=300), loader.stderr.read()) for loader in loaders]  # type: ignore[union-attr]
+    results = load_at_once(postgres_url, folders)
     # THEN every loader succeeded and the warehouse equals one sequential load, row by row
     assert [code for code, _ in results] == [0, 0, 0, 0], results
     reference = f"duckdb:///{tmp_path / 'reference.duckdb'}"
@@ -171,16 +172,7 @@ def test_a_corrected_file_loaded_while_the_old_one_loads_leaves_exactly_one_vers
     lines = original.read_bytes().splitlines(keepends=True)
     (new / original.name).write_bytes(b"".join(lines[:-1]))
     # WHEN both are loaded at once, several times over
-    loaders = [
-        subprocess.Popen(
-            cli("run", str(folder), "-w", postgres_url),
-            env=environment(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        for folder in (old, new, old, new)
-    ]
-    results = [(loader.wait(timeout=300), loader.stderr.read()) for loader in loaders]  # type: ignore[union-attr]
+    results = load_at_once(postgres_url, (old, new, old, new))
     assert [code for code, _ in results] == [0, 0, 0, 0], results
     # THEN exactly the version the ledger calls loaded is in the warehouse, whole
     rows = ledger(postgres_url)
