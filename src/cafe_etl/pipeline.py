@@ -126,7 +126,7 @@ class Pipeline:
         summary = RunSummary()
         pending = deque(_newest_per_name(sources))
         self._ledger = None
-        retry_singly, attempts = 0, 0
+        retry_singly, attempts, rows_read = 0, 0, 0
         while pending:
             limit = 1 if retry_singly else GROUP_FILES
             taken: list[Source] = []
@@ -139,10 +139,11 @@ class Pipeline:
                         taken.append(pending.popleft())
                         outcomes.append(self._process(taken[-1], loader, force))
                         if progress:
-                            done = summary.outcomes + outcomes
-                            progress(len(done), _rows(done))
+                            rows_read += outcomes[-1].rows_read
+                            progress(len(summary.outcomes) + len(outcomes), rows_read)
             except Exception as error:
                 self._ledger = None
+                rows_read = summary.rows_read
                 pending.extendleft(reversed(taken))
                 attempts += 1
                 if len(taken) > 1:
@@ -163,7 +164,8 @@ class Pipeline:
         with self.warehouse.transaction() as loader:
             self.warehouse.lock(f"name:{name}")  # a loader of this name waits, and vice versa
             rows = self.warehouse.execute(
-                f"SELECT {LEDGER_COLUMNS} FROM loaded_files WHERE file_name = ? AND status <> ?",
+                f"SELECT {LEDGER_COLUMNS} FROM loaded_files"
+                " WHERE file_name = ? AND status <> ? ORDER BY loaded_at",
                 (name, SUPERSEDED),
             )
             current = LedgerRow(*rows[-1]) if rows else None
@@ -300,7 +302,3 @@ def _newest_per_name(sources: Iterable[Source]) -> list[Source]:
         newest.pop(source.name, None)
         newest[source.name] = source
     return list(newest.values())
-
-
-def _rows(outcomes: list[FileOutcome]) -> int:
-    return sum(outcome.rows_read for outcome in outcomes)
