@@ -27,7 +27,6 @@ class Source:
 @dataclass(frozen=True)
 class Inspection:
     sha256: str
-    size: int
     is_utf8: bool
 
 
@@ -69,13 +68,12 @@ def inspect_source(source: Source) -> Inspection:
 
 
 def inspect(stream: BinaryIO) -> Inspection:
-    """SHA-256, size and UTF-8 validity of a stream, in one pass of 1 MiB blocks."""
+    """SHA-256 and UTF-8 validity of a stream, in one pass of 1 MiB blocks."""
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
-    size, is_utf8 = 0, True
+    is_utf8 = True
     for block in iter(partial(stream.read, _BLOCK), b""):
         digest.update(block)
-        size += len(block)
         if is_utf8:
             try:
                 decoder.decode(block)
@@ -86,7 +84,7 @@ def inspect(stream: BinaryIO) -> Inspection:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             is_utf8 = False
-    return Inspection(digest.hexdigest(), size, is_utf8)
+    return Inspection(digest.hexdigest(), is_utf8)
 
 
 def _open_binary(path: Path) -> BinaryIO:
