@@ -41,6 +41,15 @@ WarehouseOption = Annotated[
         show_default=False,
     ),
 ]  # fmt: skip
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs", "-j",
+        help="Loader processes, for a PostgreSQL or Redshift warehouse"
+        " [default: 1; env CAFE_ETL_JOBS].",
+        show_default=False,
+    ),
+]  # fmt: skip
 DEMO_MARKER = ".cafe-etl-demo"
 REPORTING_PASSWORD_ENV = "CAFE_ETL_REPORTING_PASSWORD"  # read by config.Settings
 
@@ -80,8 +89,16 @@ def _pipeline(settings: Settings, *, loading: bool = False, create: bool = False
 def _load(pipeline: Pipeline, sources: list[storage.Source], force: bool = False) -> RunSummary:
     from cafe_etl.render import progress_bar, summary_table
 
-    with progress_bar(console, len(sources)) as progress:
-        summary = pipeline.run(sources, force=force, progress=progress)
+    jobs = pipeline.settings.jobs
+    if jobs > 1:
+        from cafe_etl.parallel import ParallelRun
+
+        loaders = ParallelRun(pipeline, sources, jobs, force=force).start()
+        with progress_bar(console, len(sources)) as progress:
+            summary = loaders.wait(progress)
+    else:
+        with progress_bar(console, len(sources)) as progress:
+            summary = pipeline.run(sources, force=force, progress=progress)
     console.print(summary_table(summary))
     return summary
 
@@ -98,9 +115,10 @@ def run(
         ),
     ] = None,
     warehouse: WarehouseOption = None,
+    jobs: JobsOption = None,
 ) -> None:
     """Load every raw file whose name or content is new."""
-    settings = load_settings(warehouse=warehouse, landing=source)
+    settings = load_settings(warehouse=warehouse, landing=source, jobs=jobs)
     sources = storage.list_folder(settings.landing)
     pipeline = _pipeline(settings, loading=True, create=True)
     try:
@@ -220,11 +238,12 @@ def reprocess(
     names: Annotated[list[str] | None, typer.Argument(help="File names to load again.")] = None,
     all_files: Annotated[bool, typer.Option("--all", help="Every file not forgotten.")] = False,
     warehouse: WarehouseOption = None,
+    jobs: JobsOption = None,
 ) -> None:
     """Load files again from their raw copies (after a rule or reference-data change)."""
     if bool(names) == all_files:
         raise CafeEtlError("reprocess: name one or more files, or pass --all (not both)")
-    pipeline = _pipeline(load_settings(warehouse=warehouse), loading=True)
+    pipeline = _pipeline(load_settings(warehouse=warehouse, jobs=jobs), loading=True)
     try:
         sources = pipeline.sources_to_reprocess(None if all_files else names)
         summary = _load(pipeline, sources, force=True)

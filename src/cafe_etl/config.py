@@ -29,8 +29,10 @@ class Settings(BaseSettings):
     """Password of the read-only role ``init-db --reporting-role`` creates."""
     chunk_rows: int = Field(default=100_000, gt=0)
     """Records transformed and loaded at a time within one file."""
-    group_rows: int = Field(default=500_000, gt=0)
-    """Rows after which a database transaction holding several files commits."""
+    jobs: int = Field(default=1, ge=1, le=64)
+    """Loader processes for ``run`` and ``reprocess`` (more than one needs a server warehouse)."""
+    group_bytes: int = Field(default=64 << 20, gt=0)
+    """Raw bytes after which a database transaction holding several files commits."""
 
     def warehouse_password(self) -> str | None:
         """The Redshift password from the environment or SSM (None: the URL's, if any)."""

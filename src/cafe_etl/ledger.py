@@ -47,10 +47,12 @@ class Ledger:
             return Decision(Action.DUPLICATE, replaces=current, duplicate_of=original)
         return Decision(Action.LOAD, replaces=current)
 
-    def refresh(self, name: str, sha256: str, rows: list[LedgerRow]) -> None:
-        """Replace what is known of one name and one content with the warehouse's rows."""
-        self._by_name.pop(name, None)
-        self._loaded_by_sha.pop(sha256, None)
+    def refresh(self, names: list[str], hashes: list[str], rows: list[LedgerRow]) -> None:
+        """Replace what is known of these names and contents with the warehouse's rows."""
+        for name in names:
+            self._by_name.pop(name, None)
+        for sha256 in hashes:
+            self._loaded_by_sha.pop(sha256, None)
         for row in rows:
             self.record(row)
 

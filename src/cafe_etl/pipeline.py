@@ -1,7 +1,7 @@
 """The one core every entry point calls: raw sources in, files loaded exactly once.
 
-Files share database transactions for speed (a group commits after ``group_rows`` rows); if
-a group fails, its files are retried one transaction each, so every file stays
+Files share database transactions for speed (a group commits after ``group_bytes`` of raw
+files); if a group fails, its files are retried one transaction each, so every file stays
 all-or-nothing whatever fails in between.
 """
 
@@ -20,7 +20,7 @@ from cafe_etl import keys, storage
 from cafe_etl.config import Settings
 from cafe_etl.errors import ConfigError, TransientError
 from cafe_etl.formats import read_records
-from cafe_etl.ledger import Action, Decision, Ledger
+from cafe_etl.ledger import Action, Ledger
 from cafe_etl.regions import region_of
 from cafe_etl.storage import Source
 from cafe_etl.transform.normalise import NOT_CSV, NOT_UTF8, FileSummary, FileTransform, ParseCache
@@ -124,7 +124,7 @@ class Pipeline:
     ) -> RunSummary:
         """Process every source whose name or content is new (all of them with ``force``)."""
         summary = RunSummary()
-        pending = deque(_newest_per_name(sources))
+        pending = deque(newest_per_name(sources))
         self._ledger = None
         retry_singly, attempts, rows_read = 0, 0, 0
         while pending:
@@ -133,11 +133,10 @@ class Pipeline:
             outcomes: list[FileOutcome] = []
             try:
                 with self.warehouse.transaction() as loader:
-                    while pending and len(taken) < limit:
-                        if loader.rows_in_transaction >= self.settings.group_rows:
-                            break
-                        taken.append(pending.popleft())
-                        outcomes.append(self._process(taken[-1], loader, force))
+                    group = self._take_group(pending, taken, limit)
+                    self._lock_and_refresh(group)
+                    for source, inspection in group:
+                        outcomes.append(self._process(source, inspection, loader, force))
                         if progress:
                             rows_read += outcomes[-1].rows_read
                             progress(len(summary.outcomes) + len(outcomes), rows_read)
@@ -189,9 +188,35 @@ class Pipeline:
                 rows.append(row)
         return [storage.open_uri(row.source_uri) for row in rows]
 
-    def _process(self, source: Source, loader: Loader, force: bool) -> FileOutcome:
-        inspection = storage.inspect_source(source)
-        decision = self._decide(source.name, inspection.sha256, loader, force)
+    def _take_group(
+        self, pending: deque[Source], taken: list[Source], limit: int
+    ) -> list[tuple[Source, storage.Inspection]]:
+        """The next files of one transaction: up to ``limit`` files or ``group_bytes`` bytes."""
+        group: list[tuple[Source, storage.Inspection]] = []
+        size = 0
+        while pending and len(group) < limit and size < self.settings.group_bytes:
+            taken.append(pending.popleft())
+            group.append((taken[-1], storage.inspect_source(taken[-1])))
+            size += group[-1][1].size
+        return group
+
+    def _lock_and_refresh(self, group: list[tuple[Source, storage.Inspection]]) -> None:
+        """With other loaders about, lock the group's names and contents, then re-read them.
+
+        One lock statement and one ledger query per group, not per file; every loader locks
+        in the same order, so two loaders with overlapping groups wait rather than deadlock.
+        """
+        if not self.warehouse.concurrent_writers:
+            return
+        names = [source.name for source, _ in group]
+        hashes = sorted({inspection.sha256 for _, inspection in group})
+        self.warehouse.lock(*(f"name:{n}" for n in names), *(f"sha:{h}" for h in hashes))
+        self.ledger.refresh(names, hashes, self.warehouse.current_files_for(names, hashes))
+
+    def _process(
+        self, source: Source, inspection: storage.Inspection, loader: Loader, force: bool
+    ) -> FileOutcome:
+        decision = self.ledger.decide(source.name, inspection.sha256, force=force)
         if decision.action is Action.UNCHANGED:
             return FileOutcome(source.name, UNCHANGED)
         file_id = keys.file_key(source.name, inspection.sha256)
@@ -217,15 +242,6 @@ class Pipeline:
             source.name, status, replaced_older, read.reason,
             read.rows_read, read.rows_loaded, read.rows_rejected, read.rejects,
         )  # fmt: skip
-
-    def _decide(self, name: str, sha256: str, loader: Loader, force: bool) -> Decision:
-        """What to do with a file; with other loaders about, decided under its locks."""
-        if self.warehouse.concurrent_writers:
-            self.warehouse.lock(f"name:{name}", f"sha:{sha256}")
-            rows = self.warehouse.current_files_for(name, sha256)
-            rows += loader.pending_ledger_rows(name, sha256)
-            self.ledger.refresh(name, sha256, rows)
-        return self.ledger.decide(name, sha256, force=force)
 
     @staticmethod
     def _replace(older: LedgerRow | None, file_id: int, loader: Loader) -> bool:
@@ -293,7 +309,7 @@ def _ledger_row(
     )
 
 
-def _newest_per_name(sources: Iterable[Source]) -> list[Source]:
+def newest_per_name(sources: Iterable[Source]) -> list[Source]:
     """One source per file name: the last, which for a folder listing is the newest."""
     newest: dict[str, Source] = {}
     for source in sources:

@@ -22,17 +22,23 @@ class Source:
     uri: str
     modified: float
     open: Callable[[], BinaryIO]
+    size: int = 0
+    """Bytes, as listed (0 when not known before reading)."""
 
 
 @dataclass(frozen=True)
 class Inspection:
     sha256: str
     is_utf8: bool
+    size: int
 
 
 def local_source(path: Path) -> Source:
     path = path.resolve()
-    return Source(path.name, path.as_uri(), path.stat().st_mtime, partial(_open_binary, path))
+    stat = path.stat()
+    return Source(
+        path.name, path.as_uri(), stat.st_mtime, partial(_open_binary, path), stat.st_size
+    )
 
 
 def list_folder(folder: Path) -> list[Source]:
@@ -71,9 +77,10 @@ def inspect(stream: BinaryIO) -> Inspection:
     """SHA-256 and UTF-8 validity of a stream, in one pass of 1 MiB blocks."""
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
-    is_utf8 = True
+    is_utf8, size = True, 0
     for block in iter(partial(stream.read, _BLOCK), b""):
         digest.update(block)
+        size += len(block)
         if is_utf8:
             try:
                 decoder.decode(block)
@@ -84,7 +91,7 @@ def inspect(stream: BinaryIO) -> Inspection:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             is_utf8 = False
-    return Inspection(digest.hexdigest(), is_utf8)
+    return Inspection(digest.hexdigest(), is_utf8, size)
 
 
 def _open_binary(path: Path) -> BinaryIO:

@@ -229,7 +229,7 @@ def test_small_chunks_and_groups_load_the_same_warehouse_as_one_big_transaction(
     files = generate(landing, branches=3, days=2, start=date(2024, 5, 6), seed=3).files
     raw = expected(*files)
 
-    summary = etl.run(landing, chunk_rows=37, group_rows=100)
+    summary = etl.run(landing, chunk_rows=37, group_bytes=60_000)
 
     assert summary.rows_loaded == raw.transactions
     assert etl.query("SELECT COUNT(*), SUM(total_amount) FROM transactions") == [

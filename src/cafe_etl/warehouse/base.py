@@ -56,6 +56,8 @@ class LedgerRow:
 
 
 LEDGER_COLUMNS = ", ".join(f.name for f in fields(LedgerRow))
+_IN_LIST = 500
+"""Names (and hashes) per ledger query: well within every driver's parameter limit."""
 
 
 class Warehouse(ABC):
@@ -173,14 +175,20 @@ class Warehouse(ABC):
     def lock(self, *names: str) -> None:  # noqa: B027 - a single-writer engine needs no lock
         """Hold transaction-scoped locks on these names until commit or rollback."""
 
-    def current_files_for(self, name: str, sha256: str) -> list[LedgerRow]:
-        """The newest versions that matter to one file: its name's, and its content's."""
-        rows = self.execute(
-            f"SELECT {LEDGER_COLUMNS} FROM loaded_files"
-            " WHERE status <> ? AND (file_name = ? OR sha256 = ?) ORDER BY loaded_at",
-            (SUPERSEDED, name, sha256),
-        )
-        return [LedgerRow(*row) for row in rows]
+    def current_files_for(self, names: Sequence[str], hashes: Sequence[str]) -> list[LedgerRow]:
+        """The versions that matter to some files: their names', and their contents'."""
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, max(len(names), len(hashes)), _IN_LIST):
+            some_names = list(names[start : start + _IN_LIST]) or [""]
+            some_hashes = list(hashes[start : start + _IN_LIST]) or [""]
+            rows += self.execute(
+                f"SELECT {LEDGER_COLUMNS} FROM loaded_files WHERE status <> ?"
+                f" AND (file_name IN ({_placeholders(some_names)})"
+                f" OR sha256 IN ({_placeholders(some_hashes)}))",
+                (SUPERSEDED, *some_names, *some_hashes),
+            )
+        unique = {row[0]: row for row in rows}  # one file can match two slices
+        return sorted((LedgerRow(*row) for row in unique.values()), key=lambda r: r.loaded_at)
 
     def current_files(self) -> list[LedgerRow]:
         """The newest version of every file name the warehouse has seen."""
@@ -232,13 +240,11 @@ class Loader:
         self._ledger: dict[int, LedgerRow] = {}
         self.branches: dict[int, tuple[str, str]] = {}
         self.products: dict[int, tuple[str, str | None, str | None]] = {}
-        self.rows_in_transaction = 0
 
     def append(self, chunk: Chunk) -> None:
         for name in tables.FACT_TABLES:
             self._facts[name].append(getattr(chunk, name))
         self._fact_rows += chunk.row_count
-        self.rows_in_transaction += chunk.row_count
         if self._fact_rows >= self._buffer_rows:
             self._flush_facts()
 
@@ -253,10 +259,6 @@ class Loader:
     def record(self, row: LedgerRow) -> None:
         """Write a file's ledger row, replacing an earlier row of the same version."""
         self._ledger[row.file_id] = row
-
-    def pending_ledger_rows(self, name: str, sha256: str) -> list[LedgerRow]:
-        """Rows recorded in this transaction, not yet written, for a name or a content."""
-        return [r for r in self._ledger.values() if r.file_name == name or r.sha256 == sha256]
 
     def remove_file(self, file_id: int) -> None:
         """Delete every row one file version loaded (its ledger row stays)."""
@@ -304,8 +306,9 @@ class Loader:
         if not self._ledger:
             return
         ids = list(self._ledger)
-        placeholders = ", ".join("?" for _ in ids)
-        self._warehouse.execute(f"DELETE FROM loaded_files WHERE file_id IN ({placeholders})", ids)
+        self._warehouse.execute(
+            f"DELETE FROM loaded_files WHERE file_id IN ({_placeholders(ids)})", ids
+        )
         rows = [astuple(row) for row in self._ledger.values()]
         columns = list(zip(*rows, strict=True))
         self._warehouse.insert_arrow("loaded_files", pa.table(columns, schema=tables.LOADED_FILES))
@@ -318,6 +321,10 @@ def upsert_statement(table_name: str, key: str, columns: Sequence[str]) -> str:
     return (
         f"INSERT INTO {table_name} SELECT * FROM staged ON CONFLICT ({key}) DO UPDATE SET {updates}"
     )
+
+
+def _placeholders(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
 
 
 def _statements(sql: str) -> list[str]:

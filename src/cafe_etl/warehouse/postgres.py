@@ -20,6 +20,8 @@ from cafe_etl.warehouse.base import Warehouse, upsert_statement
 
 _TRANSIENT_STATES = {"40001", "40P01"}  # serialization failure, deadlock
 _COPY_BLOCK = 1 << 20
+_INDEX_ORDER = {"basket_items": "transaction_id"}
+"""Fact tables whose index has random keys (migrations/postgresql), and that key."""
 
 
 class PostgresWarehouse(Warehouse):
@@ -70,6 +72,8 @@ class PostgresWarehouse(Warehouse):
             raise self._translate(error) from error
 
     def insert_arrow(self, table_name: str, rows: pa.Table) -> None:
+        if table_name in _INDEX_ORDER:  # an index fills 2x faster in key order than at random
+            rows = rows.sort_by(_INDEX_ORDER[table_name])
         self._copy(table_name, rows)
 
     def upsert_arrow(self, table_name: str, key: str, rows: pa.Table) -> None:
@@ -96,8 +100,13 @@ class PostgresWarehouse(Warehouse):
                 self.execute(statement)
 
     def lock(self, *names: str) -> None:
-        for name in sorted(names):
-            self.execute("SELECT pg_advisory_xact_lock(?)", (keys.natural_key("lock", name),))
+        """One statement; every loader takes its locks in key order, so none deadlock."""
+        lock_keys = sorted({keys.natural_key("lock", name) for name in names})
+        self.execute(
+            "SELECT pg_advisory_xact_lock(k) FROM"
+            " (SELECT k FROM unnest(?::bigint[]) AS u(k) ORDER BY k OFFSET 0) AS ordered",
+            (lock_keys,),
+        )
 
     def _copy(self, table_name: str, rows: pa.Table) -> None:
         import psycopg

@@ -1,0 +1,137 @@
+"""Several loader processes for one run, for warehouses that take concurrent writers.
+
+Each process runs the ordinary ``Pipeline.run`` over its share of the files on its own
+connection; the ledger's locks keep them exactly once between each other as between any
+two loaders. Shares are balanced by bytes, and files of equal size go to the same process
+in listing order: identical bytes under two names are then decided by one process in the
+order a single loader would use, so which name is loaded and which is the duplicate (and
+so every key) does not depend on timing.
+
+Processes are forked, so they start without re-importing anything: fork before any other
+thread (a progress bar's) exists, hence ``start()`` first and ``wait()`` after.
+"""
+
+import heapq
+import logging
+import multiprocessing
+import queue
+from collections.abc import Iterable
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from cafe_etl.errors import CafeEtlError, ConfigError
+from cafe_etl.pipeline import FileOutcome, Pipeline, Progress, RunSummary, newest_per_name
+from cafe_etl.storage import Source
+
+log = logging.getLogger(__name__)
+_POLL_SECONDS = 0.5
+
+
+def shares(sources: Iterable[Source], jobs: int) -> list[list[Source]]:
+    """Split sources into ``jobs`` lists balanced by bytes, equal sizes together, in order."""
+    ordered = list(sources)
+    by_size: dict[int, list[int]] = {}
+    for index, source in enumerate(ordered):
+        by_size.setdefault(source.size, []).append(index)
+    loads = [(0, job) for job in range(jobs)]
+    assigned: list[list[int]] = [[] for _ in range(jobs)]
+    for size, indexes in sorted(by_size.items(), key=lambda item: -item[0] * len(item[1])):
+        load, job = heapq.heappop(loads)
+        assigned[job].extend(indexes)
+        heapq.heappush(loads, (load + max(size, 1) * len(indexes), job))
+    return [[ordered[i] for i in sorted(indexes)] for indexes in assigned if indexes]
+
+
+class ParallelRun:
+    """``start()`` forks the loaders; ``wait(progress)`` collects their outcomes."""
+
+    def __init__(
+        self, pipeline: Pipeline, sources: Iterable[Source], jobs: int, *, force: bool = False
+    ) -> None:
+        if not pipeline.warehouse.concurrent_writers:
+            raise ConfigError(
+                f"--jobs {jobs}: {pipeline.warehouse.scheme} takes one writer at a time;"
+                " use --jobs 1, or a PostgreSQL or Redshift warehouse"
+            )
+        self._pipeline = pipeline
+        self._shares = shares(newest_per_name(sources), jobs)
+        self._force = force
+        self._context = multiprocessing.get_context("fork")
+        self._events: Any = self._context.Queue()
+        self._processes: list[BaseProcess] = []
+
+    def start(self) -> "ParallelRun":
+        self._pipeline.warehouse.close()  # each process opens its own connection
+        for job, share in enumerate(self._shares):
+            process = self._context.Process(
+                target=self._load_share, args=(job, share), name=f"cafe-etl-loader-{job}"
+            )
+            process.start()
+            self._processes.append(process)
+        return self
+
+    def wait(self, progress: Progress | None = None) -> RunSummary:
+        """Every process's outcomes, in listing order; re-raises the first failure."""
+        done: dict[int, list[FileOutcome]] = {}
+        failed: dict[int, BaseException] = {}
+        counts = {job: (0, 0) for job in range(len(self._processes))}
+        try:
+            while len(done) + len(failed) < len(self._processes):
+                try:
+                    kind, job, payload = self._events.get(timeout=_POLL_SECONDS)
+                except queue.Empty:
+                    failed.update(self._silently_ended(done.keys() | failed.keys()))
+                    continue
+                if kind == "progress":
+                    counts[job] = payload
+                    if progress:
+                        files, rows = map(sum, zip(*counts.values(), strict=True))
+                        progress(files, rows)
+                elif kind == "done":
+                    done[job] = payload
+                else:
+                    failed[job] = payload
+        except BaseException:
+            for process in self._processes:
+                process.terminate()  # an open transaction rolls back with its connection
+            raise
+        finally:
+            for process in self._processes:
+                process.join()
+        if failed:
+            raise failed[min(failed)]
+        summary = RunSummary()
+        for job in sorted(done):
+            summary.outcomes.extend(done[job])
+        return summary
+
+    def _load_share(self, job: int, share: list[Source]) -> None:
+        """In a loader process: run the pipeline over one share and report back."""
+
+        def report(files: int, rows: int) -> None:
+            self._events.put(("progress", job, (files, rows)))
+
+        try:
+            summary = self._pipeline.run(share, force=self._force, progress=report)
+        except CafeEtlError as error:
+            self._events.put(("error", job, error))
+        except BaseException as error:
+            log.exception("loader process %d failed", job)
+            self._events.put(("error", job, CafeEtlError(f"loader process {job}: {error!r}")))
+        else:
+            self._events.put(("done", job, summary.outcomes))
+        finally:
+            self._pipeline.warehouse.close()
+            self._events.close()
+            self._events.join_thread()
+
+    def _silently_ended(self, reported: set[int]) -> dict[int, BaseException]:
+        """Processes that ended without a word (killed): their open group rolled back."""
+        return {
+            job: CafeEtlError(
+                f"loader process {job} ended with exit code {process.exitcode};"
+                " the files it had not committed load on the next run"
+            )
+            for job, process in enumerate(self._processes)
+            if process.exitcode not in (None, 0) and job not in reported
+        }
