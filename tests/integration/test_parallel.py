@@ -1,17 +1,21 @@
 """Several loader processes in one run (``--jobs``): the same warehouse as one loader."""
 
 import io
+import os
 import shutil
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import postgres_server
+from cafe_etl.errors import CafeEtlError
 from cafe_etl.generate import generate
-from cafe_etl.parallel import shares
-from cafe_etl.storage import Source
+from cafe_etl.parallel import ParallelRun, shares
+from cafe_etl.pipeline import Pipeline, RunSummary
+from cafe_etl.storage import Source, list_folder
 from conftest import CONTRACT_TABLES, Cli, Etl, Rows
 
 from .rawfiles import write
@@ -114,3 +118,29 @@ def test_shares_are_balanced_by_bytes_keep_equal_sizes_together_and_keep_order()
 def test_fewer_files_than_jobs_start_only_as_many_loaders_as_files() -> None:
     assert [len(part) for part in shares([source("a.csv", 10), source("b.csv", 20)], 8)] == [1, 1]
     assert shares([], 4) == []
+
+
+@pytest.mark.postgres
+def test_a_loader_process_that_dies_is_reported_and_its_files_load_on_the_next_run(
+    postgres_server_url: str, landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    landing_with_everything(landing)
+    etl, run = Etl(postgres_server.fresh_database(postgres_server_url)), Pipeline.run
+
+    def dies_holding_leeds(self: Pipeline, sources: list[Source], **options: Any) -> RunSummary:
+        if any(source.name == "leeds.csv" for source in sources):
+            os._exit(9)  # killed: no word to the parent, no commit
+        return run(self, sources, **options)
+
+    monkeypatch.setattr(Pipeline, "run", dies_holding_leeds)
+    with etl.pipeline() as pipeline, pytest.raises(CafeEtlError) as failure:
+        ParallelRun(pipeline, list_folder(landing), 2).start().wait()
+    monkeypatch.undo()
+
+    assert "loader process" in str(failure.value) and "exit code 9" in str(failure.value)
+    loaded_first = {row["file_name"] for row in etl.ledger()}
+    assert loaded_first and "leeds.csv" not in loaded_first  # the other share committed
+    etl.run(landing)
+    one = Etl(postgres_server.fresh_database(postgres_server_url))
+    one.run(landing)
+    assert contract(etl) == contract(one)
