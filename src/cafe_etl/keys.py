@@ -36,9 +36,10 @@ def _u64(value: int) -> pa.Scalar:
     return pa.scalar(value, pa.uint64())
 
 
-def row_keys(file_id: int, line_numbers: pa.Array) -> pa.Array:
-    """Transaction keys for the given physical line numbers of one file (splitmix64)."""
-    z = pc.add(line_numbers.cast(pa.uint64()), _u64(file_id))
+def row_keys(file_id: int | pa.Array, line_numbers: pa.Array) -> pa.Array:
+    """Transaction keys for line numbers of one file, or of each row's own file (splitmix64)."""
+    files = _u64(file_id) if isinstance(file_id, int) else file_id.cast(pa.uint64())
+    z = pc.add(line_numbers.cast(pa.uint64()), files)
     z = pc.multiply(pc.bit_wise_xor(z, pc.shift_right(z, _u64(30))), _u64(0xBF58476D1CE4E5B9))
     z = pc.multiply(pc.bit_wise_xor(z, pc.shift_right(z, _u64(27))), _u64(0x94D049BB133111EB))
     z = pc.bit_wise_xor(z, pc.shift_right(z, _u64(31)))

@@ -3,19 +3,13 @@
 import io
 from collections.abc import Callable
 
-import pyarrow as pa
 import pytest
 
-from cafe_etl import tables
 from cafe_etl.formats import read_records
-from cafe_etl.transform.normalise import Chunk, FileTransform
+from cafe_etl.transform.normalise import FactTables, FileTransform, fact_tables
 from cafe_etl.transform.redact import Tokeniser
 
-TransformText = Callable[..., tuple[FileTransform, Chunk]]
-
-
-def _concat(pieces: list[pa.Table], schema: pa.Schema) -> pa.Table:
-    return pa.concat_tables(pieces) if pieces else schema.empty_table()
+TransformText = Callable[..., tuple[FileTransform, FactTables]]
 
 
 def _transform_text(
@@ -24,17 +18,12 @@ def _transform_text(
     file_id: int = 1,
     key: bytes | None = None,
     chunk_rows: int = 100_000,
-) -> tuple[FileTransform, Chunk]:
+) -> tuple[FileTransform, FactTables]:
     """Transform a whole raw file; return the transform (summary, dimensions) and all rows."""
     stream = io.StringIO(text, newline="") if isinstance(text, str) else text
     transform = FileTransform(file_id, Tokeniser(key), chunk_rows=chunk_rows)
     chunks = list(transform.chunks(read_records(stream)))
-    merged = Chunk(
-        transactions=_concat([c.transactions for c in chunks], tables.TRANSACTIONS),
-        basket_items=_concat([c.basket_items for c in chunks], tables.BASKET_ITEMS),
-        rejected_rows=_concat([c.rejected_rows for c in chunks], tables.REJECTED_ROWS),
-    )
-    return transform, merged
+    return transform, fact_tables(chunks)  # one batch from every chunk, as a loader builds it
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cafe_etl.transform.normalise import Chunk, FileTransform
+from cafe_etl.transform.normalise import FactTables, FileTransform
 from cafe_etl.transform.validate import (
     Item,
     Rejected,
@@ -17,7 +17,7 @@ from cafe_etl.transform.validate import (
     parse_item,
 )
 
-TransformText = Callable[..., tuple[FileTransform, Chunk]]
+TransformText = Callable[..., tuple[FileTransform, FactTables]]
 SIZE_WORDS = {"regular", "large"}
 
 # A word of letters; the name's first word is never a size word (that would be ambiguous).

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cafe_etl.transform.normalise import Chunk, FileTransform
+from cafe_etl.transform.normalise import FactTables, FileTransform
 from cafe_etl.transform.redact import Tokeniser, key_fingerprint
 
-TransformText = Callable[..., tuple[FileTransform, Chunk]]
+TransformText = Callable[..., tuple[FileTransform, FactTables]]
 
 KEY = b"redaction unit-test key"
 digit_strings = st.text(alphabet="0123456789", min_size=12, max_size=19)

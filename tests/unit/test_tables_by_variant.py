@@ -6,6 +6,7 @@ The raw lines are hand-written (never copied from real exports). Expected keys c
 
 import hashlib
 import hmac
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,10 +18,12 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from cafe_etl import keys, tables
+from cafe_etl.formats import read_records
 from cafe_etl.regions import region_of
-from cafe_etl.transform.normalise import Chunk, FileTransform
+from cafe_etl.transform.normalise import FactTables, FileTransform, fact_tables
+from cafe_etl.transform.redact import Tokeniser
 
-TransformText = Callable[..., tuple[FileTransform, Chunk]]
+TransformText = Callable[..., tuple[FileTransform, FactTables]]
 
 KEY = b"unit-test token key, not a real secret"
 
@@ -196,7 +199,7 @@ CASES = {case.variant: case for case in (VARIANT_A, VARIANT_B, VARIANT_C, VARIAN
 variants = pytest.mark.parametrize("variant", sorted(CASES))
 
 
-def run(transform_text: TransformText, case: Case) -> tuple[FileTransform, Chunk]:
+def run(transform_text: TransformText, case: Case) -> tuple[FileTransform, FactTables]:
     return transform_text(case.text, file_id=case.file_id, key=KEY)
 
 
@@ -393,3 +396,24 @@ def test_the_same_rows_in_two_files_get_different_transaction_ids(
     ids = first.transactions["transaction_id"].to_pylist()
     ids += second.transactions["transaction_id"].to_pylist()
     assert len(set(ids)) == 2 * len(VARIANT_C.transactions)
+
+
+def test_one_batch_of_many_files_holds_exactly_the_rows_of_each_file_alone() -> None:
+    # A loader builds one Arrow batch from chunks of many files: every chunk numbers its
+    # baskets from 0, so a batch must shift them, and key each row by its own file.
+    chunks, alone = [], []
+    for number, case in enumerate((VARIANT_A, VARIANT_B, VARIANT_C, VARIANT_D)):
+        transform = FileTransform(keys.file_key(f"{number}.csv", "0" * 64), Tokeniser(b"k"),
+                                  chunk_rows=2)  # fmt: skip
+        stream = io.StringIO(case.text, newline="")
+        for chunk in transform.chunks(read_records(stream)):
+            chunks.append(chunk)
+            alone.append(fact_tables([chunk]))
+
+    batch = fact_tables(chunks)
+
+    for name in tables.FACT_TABLES:
+        pieces = [getattr(tables_of_one, name) for tables_of_one in alone]
+        expected = pa.concat_tables(pieces).to_pylist()
+        assert getattr(batch, name).to_pylist() == expected, name
+    assert batch.basket_items.num_rows > batch.transactions.num_rows > len(chunks)

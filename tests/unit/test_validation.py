@@ -13,9 +13,9 @@ import pyarrow as pa
 import pytest
 
 from cafe_etl import keys
-from cafe_etl.transform.normalise import Chunk, FileTransform
+from cafe_etl.transform.normalise import FactTables, FileTransform
 
-TransformText = Callable[..., tuple[FileTransform, Chunk]]
+TransformText = Callable[..., tuple[FileTransform, FactTables]]
 
 FILE_ID = 4242
 NAME = "Zephyrine Quillfeather"
@@ -48,11 +48,11 @@ def iso(
     return f'{timestamp},Isle of Wight,{NAME},"{basket}",{payment},{total},"{card}"'
 
 
-def rejected(chunk: Chunk) -> list[tuple[int, str]]:
+def rejected(chunk: FactTables) -> list[tuple[int, str]]:
     return [(row["line_number"], row["reason"]) for row in chunk.rejected_rows.to_pylist()]
 
 
-def details(chunk: Chunk) -> list[str]:
+def details(chunk: FactTables) -> list[str]:
     return chunk.rejected_rows["detail"].to_pylist()
 
 

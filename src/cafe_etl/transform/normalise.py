@@ -8,9 +8,10 @@ not once per row: a day's till export repeats them thousands of times.
 import itertools
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Generic, TypeVar
 
 import pyarrow as pa
@@ -58,16 +59,46 @@ class _Memo(Generic[T]):
 
 
 @dataclass(frozen=True)
-class Chunk:
-    """Rows of one file ready to load, shaped as in ``cafe_etl.tables``."""
+class FactTables:
+    """The fact rows of one or more chunks, shaped as in ``cafe_etl.tables``."""
 
     transactions: pa.Table
     basket_items: pa.Table
     rejected_rows: pa.Table
 
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows of one file ready to load, shaped as in ``cafe_etl.tables``.
+
+    Kept as plain columns until read: a loader builds one Arrow batch from many chunks
+    (``fact_tables``), since a few dozen Arrow calls per small file cost more than its rows.
+    """
+
+    file_id: int
+    rows: "_Rows"
+    baskets: "_Basket"
+    rejects: "_Rejects"
+
     @property
     def row_count(self) -> int:
-        return int(self.transactions.num_rows + self.rejected_rows.num_rows)
+        return len(self.rows.lines) + len(self.rejects.lines)
+
+    @property
+    def transactions(self) -> pa.Table:
+        return self.tables.transactions
+
+    @property
+    def basket_items(self) -> pa.Table:
+        return self.tables.basket_items
+
+    @property
+    def rejected_rows(self) -> pa.Table:
+        return self.tables.rejected_rows
+
+    @cached_property
+    def tables(self) -> FactTables:
+        return fact_tables([self])
 
 
 @dataclass
@@ -153,6 +184,14 @@ class _Basket:
         self.offsets.append(len(self.product_ids))
         found = self.codes[raw] = (len(self.offsets) - 2, sum(price for _, price in lines))
         return found
+
+    def sold(self, codes: list[int]) -> set[int]:
+        """Products in the baskets of accepted rows (a rejected row's basket sold nothing)."""
+        used = set(codes)
+        if len(used) == len(self.offsets) - 1:
+            return set(self.product_ids)
+        offsets, product_ids = self.offsets, self.product_ids
+        return {p for code in used for p in product_ids[offsets[code] : offsets[code + 1]]}
 
 
 class FileTransform:
@@ -279,11 +318,8 @@ class FileTransform:
             token = tokenise(fields[card_at]) if payment == "CARD" else None
             add_row(line_number, branch_id, occurred_at, payment, total, token, basket[0])
         self._count(rows, rejects)
-        transactions = rows.table(self.file_id)
-        items = _basket_items(transactions["transaction_id"], rows.baskets, baskets)
-        sold = pc.unique(items["product_id"]).to_pylist()  # accepted rows only
-        self.products.update((k, cache.products[k]) for k in sold)
-        return Chunk(transactions, items, rejects.table(self.file_id))
+        self.products.update((k, cache.products[k]) for k in baskets.sold(rows.baskets))
+        return Chunk(self.file_id, rows, baskets, rejects)
 
     def _count(self, rows: "_Rows", rejects: "_Rejects") -> None:
         summary = self.summary
@@ -333,22 +369,6 @@ class _Rows:
         self.tokens.append(token)
         self.baskets.append(basket)
 
-    def table(self, file_id: int) -> pa.Table:
-        occurred_at = pa.array(self.occurred_at, pa.int64()).cast(pa.timestamp("s"))
-        return pa.table(
-            [
-                keys.row_keys(file_id, pa.array(self.lines, pa.int64())),
-                pa.array(self.branch_ids, pa.int64()),
-                occurred_at,
-                occurred_at.cast(pa.date32()),
-                pa.array(self.payments, pa.string()),
-                tables.money(pa.array(self.totals, pa.int64())),
-                pa.array(self.tokens, pa.string()),
-                pa.repeat(pa.scalar(file_id, pa.int64()), len(self.lines)),
-            ],
-            schema=tables.TRANSACTIONS,
-        )
-
 
 @dataclass
 class _Rejects:
@@ -361,33 +381,87 @@ class _Rejects:
         self.reasons.append(reason)
         self.details.append(detail)
 
-    def table(self, file_id: int) -> pa.Table:
-        if not self.lines:
-            return tables.REJECTED_ROWS.empty_table()
-        return pa.table(
-            [
-                pa.repeat(pa.scalar(file_id, pa.int64()), len(self.lines)),
-                pa.array(self.lines, pa.int64()),
-                pa.array(self.reasons, pa.string()),
-                pa.array(self.details, pa.string()),
-            ],
-            schema=tables.REJECTED_ROWS,
-        )
 
-
-def _basket_items(transaction_ids: pa.ChunkedArray, codes: list[int], baskets: _Basket) -> pa.Table:
-    """Explode each transaction's basket code into its aggregated line items, column-wise."""
-    per_basket = pa.ListArray.from_arrays(
-        pa.array(baskets.offsets, pa.int32()), pa.array(range(len(baskets.product_ids)), pa.int32())
+def fact_tables(chunks: Sequence[Chunk]) -> FactTables:
+    """One Arrow table per fact table from many chunks: a few dozen Arrow calls in all."""
+    every = itertools.chain.from_iterable
+    counts = [len(chunk.rows.lines) for chunk in chunks]
+    file_ids = pa.array(list(every([c.file_id] * n for c, n in zip(chunks, counts, strict=True))),
+                        pa.int64())  # fmt: skip
+    lines = pa.array(list(every(chunk.rows.lines for chunk in chunks)), pa.int64())
+    occurred_at = pa.array(list(every(c.rows.occurred_at for c in chunks)), pa.int64())
+    occurred_at = occurred_at.cast(pa.timestamp("s"))
+    transactions = pa.table(
+        [
+            keys.row_keys(file_ids, lines),
+            pa.array(list(every(c.rows.branch_ids for c in chunks)), pa.int64()),
+            occurred_at,
+            occurred_at.cast(pa.date32()),
+            pa.array(list(every(c.rows.payments for c in chunks)), pa.string()),
+            tables.money(pa.array(list(every(c.rows.totals for c in chunks)), pa.int64())),
+            pa.array(list(every(c.rows.tokens for c in chunks)), pa.string()),
+            file_ids,
+        ],
+        schema=tables.TRANSACTIONS,
     )
-    per_row = per_basket.take(pa.array(codes, pa.int32()))
+    return FactTables(
+        transactions,
+        _basket_items(chunks, counts, transactions["transaction_id"]),
+        _rejected_rows(chunks),
+    )
+
+
+def _basket_items(
+    chunks: Sequence[Chunk], counts: list[int], transaction_ids: pa.ChunkedArray
+) -> pa.Table:
+    """Explode each transaction's basket code into its aggregated line items, column-wise.
+
+    Every chunk numbers its baskets and their items from 0: shift them past the chunks
+    before it, then one list ``take`` does every row of every chunk.
+    """
+    every = itertools.chain.from_iterable
+    baskets = [chunk.baskets for chunk in chunks]
+    basket_counts = [len(b.offsets) - 1 for b in baskets]
+    basket_base = itertools.accumulate(basket_counts, initial=0)
+    item_base = itertools.accumulate((len(b.product_ids) for b in baskets), initial=0)
+    codes = pc.add(
+        pa.array(list(every(chunk.rows.baskets for chunk in chunks)), pa.int32()),
+        pa.array(list(every([b] * n for b, n in zip(basket_base, counts, strict=False))),
+                 pa.int32()),
+    )  # fmt: skip
+    ends = pc.add(
+        pa.array(list(every(b.offsets[1:] for b in baskets)), pa.int32()),
+        pa.array(list(every([i] * n for i, n in zip(item_base, basket_counts, strict=False))),
+                 pa.int32()),
+    )  # fmt: skip
+    offsets = pa.concat_arrays([pa.array([0], pa.int32()), ends])
+    item_count = sum(len(b.product_ids) for b in baskets)
+    per_basket = pa.ListArray.from_arrays(offsets, pa.array(range(item_count), pa.int32()))
+    per_row = per_basket.take(codes)
     items = per_row.flatten()
     return pa.table(
         [
             transaction_ids.combine_chunks().take(pc.list_parent_indices(per_row)),
-            pa.array(baskets.product_ids, pa.int64()).take(items),
-            tables.money(pa.array(baskets.prices, pa.int64()).take(items)),
-            pa.array(baskets.quantities, pa.int32()).take(items),
+            pa.array(list(every(b.product_ids for b in baskets)), pa.int64()).take(items),
+            tables.money(pa.array(list(every(b.prices for b in baskets)), pa.int64()).take(items)),
+            pa.array(list(every(b.quantities for b in baskets)), pa.int32()).take(items),
         ],
         schema=tables.BASKET_ITEMS,
+    )
+
+
+def _rejected_rows(chunks: Sequence[Chunk]) -> pa.Table:
+    rejects = [chunk.rejects for chunk in chunks if chunk.rejects.lines]
+    if not rejects:
+        return tables.REJECTED_ROWS.empty_table()
+    every = itertools.chain.from_iterable
+    file_ids = every([c.file_id] * len(c.rejects.lines) for c in chunks if c.rejects.lines)
+    return pa.table(
+        [
+            pa.array(list(file_ids), pa.int64()),
+            pa.array(list(every(r.lines for r in rejects)), pa.int64()),
+            pa.array(list(every(r.reasons for r in rejects)), pa.string()),
+            pa.array(list(every(r.details for r in rejects)), pa.string()),
+        ],
+        schema=tables.REJECTED_ROWS,
     )

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from cafe_etl import tables
 from cafe_etl.errors import ConfigError
-from cafe_etl.transform.normalise import Chunk
+from cafe_etl.transform.normalise import Chunk, fact_tables
 
 log = logging.getLogger(__name__)
 
@@ -235,15 +235,14 @@ class Loader:
     def __init__(self, warehouse: Warehouse, buffer_rows: int = 200_000) -> None:
         self._warehouse = warehouse
         self._buffer_rows = buffer_rows
-        self._facts: dict[str, list[pa.Table]] = {name: [] for name in tables.FACT_TABLES}
+        self._chunks: list[Chunk] = []
         self._fact_rows = 0
         self._ledger: dict[int, LedgerRow] = {}
         self.branches: dict[int, tuple[str, str]] = {}
         self.products: dict[int, tuple[str, str | None, str | None]] = {}
 
     def append(self, chunk: Chunk) -> None:
-        for name in tables.FACT_TABLES:
-            self._facts[name].append(getattr(chunk, name))
+        self._chunks.append(chunk)
         self._fact_rows += chunk.row_count
         if self._fact_rows >= self._buffer_rows:
             self._flush_facts()
@@ -285,12 +284,12 @@ class Loader:
         self._flush_ledger()
 
     def _flush_facts(self) -> None:
-        for name, schema in tables.FACT_TABLES.items():
-            pieces = [piece for piece in self._facts[name] if piece.num_rows]
-            if pieces:
-                self._warehouse.insert_arrow(name, pa.concat_tables(pieces).cast(schema))
-            self._facts[name] = []
-        self._fact_rows = 0
+        if self._chunks:
+            batch = fact_tables(self._chunks)
+            for name in tables.FACT_TABLES:
+                if (rows := getattr(batch, name)).num_rows:
+                    self._warehouse.insert_arrow(name, rows)
+        self._chunks, self._fact_rows = [], 0
 
     def _flush_dimensions(self) -> None:
         if self.branches:
