@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 UNCHANGED = "unchanged"
 GROUP_FILES = 1_000
+LOCKED_GROUP_FILES = 250
+"""Files per transaction where loaders lock (two advisory locks each): several loaders at
+once stay well inside PostgreSQL's shared lock table (64 per connection by default)."""
 RETRIES = 6
 
 
@@ -106,6 +109,7 @@ class Pipeline:
         self._fingerprint = key_fingerprint(key) if key else None
         self._ledger: Ledger | None = None
         self._parse_cache = ParseCache()
+        self._group_files = LOCKED_GROUP_FILES if warehouse.concurrent_writers else GROUP_FILES
 
     def prepare(self, *, check_token_key: bool = True) -> None:
         """Bring the schema up to date and (before loading) refuse a changed token key."""
@@ -128,7 +132,7 @@ class Pipeline:
         self._ledger = None
         retry_singly, attempts, rows_read = 0, 0, 0
         while pending:
-            limit = 1 if retry_singly else GROUP_FILES
+            limit = 1 if retry_singly else self._group_files
             taken: list[Source] = []
             outcomes: list[FileOutcome] = []
             try:
