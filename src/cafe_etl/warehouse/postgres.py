@@ -20,6 +20,10 @@ from cafe_etl.warehouse.base import Warehouse, upsert_statement
 
 _TRANSIENT_STATES = {"40001", "40P01"}  # serialization failure, deadlock
 _COPY_BLOCK = 1 << 20
+_PLAIN_STRINGS = {"payment_method", "customer_token"}
+"""String columns that never hold a comma, backslash or empty string (CARD/CASH, hex
+tokens or null): a batch with no other strings goes in COPY's text format, which the server
+reads about 10 % faster than CSV."""
 _INDEX_ORDER = {"basket_items": "transaction_id"}
 """Fact tables whose index has random keys (migrations/postgresql), and that key."""
 
@@ -112,12 +116,16 @@ class PostgresWarehouse(Warehouse):
         import psycopg
 
         buffer = io.BytesIO()
-        pa_csv.write_csv(rows, buffer, pa_csv.WriteOptions(include_header=False))
+        plain = all(f.name in _PLAIN_STRINGS or not pa.types.is_string(f.type) for f in rows.schema)
+        quoting = "none" if plain else "needed"  # "none" raises on a delimiter, quote or newline
+        options = "FORMAT text, DELIMITER ',', NULL ''" if plain else "FORMAT csv"
+        write = pa_csv.WriteOptions(include_header=False, quoting_style=quoting)
+        pa_csv.write_csv(rows, buffer, write)
         columns = ", ".join(rows.column_names)
         try:
             with (
                 self.connection.cursor() as cursor,
-                cursor.copy(f"COPY {table_name} ({columns}) FROM STDIN (FORMAT csv)") as copy,
+                cursor.copy(f"COPY {table_name} ({columns}) FROM STDIN ({options})") as copy,
             ):
                 view = buffer.getbuffer()
                 for start in range(0, len(view), _COPY_BLOCK):
