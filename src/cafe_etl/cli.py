@@ -167,7 +167,7 @@ def demo(
     result = write_files(landing, branches=120, days=7, start=date(2026, 11, 16), seed=42)
     console.print(f"generated {len(result.files):,} till exports in {landing}")
     warehouse_path = folder / "cafe.duckdb"
-    settings = load_settings(warehouse=f"duckdb:///{warehouse_path}", landing=landing)
+    settings = load_settings(warehouse=f"duckdb:///{warehouse_path}", landing=landing, jobs=1)
     if settings.token_key is None:
         settings = settings.model_copy(update={"token_key": _demo_key()})
     pipeline = _pipeline(settings, loading=True, create=True)

@@ -41,9 +41,9 @@ log = logging.getLogger(__name__)
 
 UNCHANGED = "unchanged"
 GROUP_FILES = 1_000
-LOCKED_GROUP_FILES = 250
-"""Files per transaction where loaders lock (two advisory locks each): several loaders at
-once stay well inside PostgreSQL's shared lock table (64 per connection by default)."""
+LOCK_BUDGET = 1_000
+"""Advisory locks a whole run may hold at once (two a file) where loaders lock: a small share
+of PostgreSQL's shared lock table (64 x max_connections, 6,400 by default)."""
 RETRIES = 6
 
 
@@ -109,7 +109,9 @@ class Pipeline:
         self._fingerprint = key_fingerprint(key) if key else None
         self._ledger: Ledger | None = None
         self._parse_cache = ParseCache()
-        self._group_files = LOCKED_GROUP_FILES if warehouse.concurrent_writers else GROUP_FILES
+        self._group_files = GROUP_FILES
+        if warehouse.concurrent_writers:
+            self._group_files = max(1, min(GROUP_FILES, LOCK_BUDGET // (2 * settings.jobs)))
 
     def prepare(self, *, check_token_key: bool = True) -> None:
         """Bring the schema up to date and (before loading) refuse a changed token key."""
@@ -232,7 +234,7 @@ class Pipeline:
         elif not inspection.is_utf8:
             status, read.reason = REJECTED, NOT_UTF8
         else:
-            read = self._load(source, file_id, loader)
+            read = self._load(source, inspection, file_id, loader)
             status = REJECTED if read.reason else LOADED
         row = _ledger_row(source, inspection.sha256, file_id, status, read)
         loader.record(row)
@@ -258,16 +260,23 @@ class Pipeline:
         loader.set_status(older.file_id, SUPERSEDED)
         return True
 
-    def _load(self, source: Source, file_id: int, loader: Loader) -> FileSummary:
+    def _load(
+        self, source: Source, inspection: storage.Inspection, file_id: int, loader: Loader
+    ) -> FileSummary:
         transform = FileTransform(
             file_id, self._tokeniser, self.settings.chunk_rows, self._parse_cache
         )
         try:
             with source.open() as raw, _gc_paused():
-                text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-                for chunk in transform.chunks(read_records(text)):
-                    loader.append(chunk)
-            read = transform.summary
+                try:
+                    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+                    for chunk in transform.chunks(read_records(text)):
+                        loader.append(chunk)
+                    read = transform.summary
+                except UnicodeDecodeError:  # it was UTF-8 when hashed: it has been rewritten
+                    read = FileSummary(reason=NOT_UTF8)
+                if storage.version_of(raw) != inspection.version:
+                    raise TransientError(f"{source.name} changed after it was checked")
         except csv.Error as error:  # e.g. an unclosed quote swallowing the rest of the file
             log.warning("%s is not readable as CSV: %s", source.name, error)
             read = FileSummary(reason=NOT_CSV)

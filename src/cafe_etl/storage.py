@@ -2,14 +2,16 @@
 
 import codecs
 import hashlib
+import io
+import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
-from cafe_etl.errors import CafeEtlError, ConfigError
+from cafe_etl.errors import CafeEtlError, ConfigError, TransientError
 
 _BLOCK = 1 << 20
 
@@ -31,6 +33,8 @@ class Inspection:
     sha256: str
     is_utf8: bool
     size: int
+    version: tuple[int, int] | None = None
+    """The file's (mtime in ns, size) when it was hashed; None where a stream has no file."""
 
 
 def local_source(path: Path) -> Source:
@@ -65,12 +69,29 @@ def open_uri(uri: str) -> Source:
 
 
 def inspect_source(source: Source) -> Inspection:
-    """``inspect`` a source; a file that cannot be read is an operational error."""
+    """``inspect`` a source; a file that cannot be read is an operational error.
+
+    A file written to while it is hashed raises ``TransientError``: read it again later.
+    """
     try:
         with source.open() as stream:
-            return inspect(stream)
+            before = version_of(stream)
+            inspection = inspect(stream)
+            after = version_of(stream)
     except OSError as error:
         raise CafeEtlError(f"cannot read {source.uri}: {error.strerror or error}") from None
+    if before != after:
+        raise TransientError(f"{source.name} changed while it was being read")
+    return replace(inspection, version=after)
+
+
+def version_of(stream: BinaryIO) -> tuple[int, int] | None:
+    """(mtime in ns, size) of an open local file; None for a stream without a file."""
+    try:
+        status = os.fstat(stream.fileno())
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return None
+    return status.st_mtime_ns, status.st_size
 
 
 def inspect(stream: BinaryIO) -> Inspection:

@@ -287,7 +287,8 @@ def test_reprocess_needs_names_or_all_but_not_both(cli: Cli) -> None:
 def test_demo_generates_a_week_and_loads_it_end_to_end(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
 
-    result = invoke("demo", "--dir", folder)
+    # (a CAFE_ETL_JOBS meant for server loads does not reach the demo's DuckDB)
+    result = CliRunner().invoke(app, ["demo", "--dir", str(folder)], env={"CAFE_ETL_JOBS": "4"})
 
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from cafe_etl.generate import generate
+from cafe_etl.pipeline import Pipeline
 from cafe_etl.storage import list_folder
 
 from .rawfiles import HEADER, expected, lines, write
@@ -238,3 +240,49 @@ def test_small_chunks_and_groups_load_the_same_warehouse_as_one_big_transaction(
     small = etl.snapshot(loaded_at=False)
     etl.reprocess()
     assert etl.snapshot(loaded_at=False) == small
+
+
+@pytest.mark.parametrize(
+    ("rewritten", "status", "loaded"),
+    [
+        pytest.param(V2.encode(), "loaded", (4, Decimal("10.90")), id="corrected"),
+        pytest.param(V2.replace("Ada Byron", "Zoë").encode("cp1252"), "rejected", (0, None),
+                     id="no-longer-utf8"),
+    ],
+)  # fmt: skip
+def test_a_file_rewritten_between_its_check_and_its_load_is_read_again(
+    etl: Etl,
+    landing: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rewritten: bytes,
+    status: str,
+    loaded: tuple[int, Decimal | None],
+) -> None:
+    # GIVEN a file that a till rewrites in place after cafe-etl hashed it, before it read it
+    path = write(landing, NAME, V1)
+    write(landing, LEEDS_NAME, LEEDS)
+    lock_and_refresh, rewrites = Pipeline._lock_and_refresh, []
+
+    def rewrite_once(self: Pipeline, group: list[Any]) -> None:
+        lock_and_refresh(self, group)
+        if not rewrites:
+            rewrites.append(path.write_bytes(rewritten))
+            os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
+
+    monkeypatch.setattr(Pipeline, "_lock_and_refresh", rewrite_once)
+
+    # WHEN one run loads the folder
+    etl.run(landing)
+
+    # THEN the ledger holds the bytes that were loaded, nothing of the first version
+    assert rewrites
+    assert versions(etl, NAME) == {
+        hashlib.sha256(rewritten).hexdigest(): (status, *versions_counts(status))
+    }
+    assert loaded_of(etl, NAME) == loaded
+    assert loaded_of(etl, LEEDS_NAME) == (2, Decimal("4.60"))
+
+
+def versions_counts(status: str) -> tuple[int, int, int]:
+    """(rows read, loaded, rejected) of V2 loaded, or of any file rejected whole."""
+    return (4, 4, 0) if status == "loaded" else (0, 0, 0)

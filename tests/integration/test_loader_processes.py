@@ -29,15 +29,18 @@ KEY = "process-test-key"
 
 PAUSE_BEFORE_COMMIT = textwrap.dedent(
     """
-    import sys, time
-    from pathlib import Path
+    import os, sys, time
     from cafe_etl.warehouse import base
 
     flush_ledger = base.Loader._flush_ledger
 
-    def pause(self):
+    def pause(self):  # rows and ledger written, not committed: say which process, and wait
+        files = len(self._ledger)  # 0 in the transactions of migrations and settings
         flush_ledger(self)
-        Path(sys.argv[1]).write_text("rows and ledger written, not committed")
+        if not files:
+            return
+        with open(sys.argv[1], "a") as marker:
+            marker.write(f"{os.getpid()}\\n")
         time.sleep(600)
 
     base.Loader._flush_ledger = pause
@@ -181,6 +184,53 @@ def test_a_corrected_file_loaded_while_the_old_one_loads_leaves_exactly_one_vers
     winner = old if loaded[0] == _sha(old / original.name) else new
     reference = f"duckdb:///{tmp_path / 'reference.duckdb'}"
     load_in_process(reference, winner)
+    assert contents(postgres_url) == contents(reference)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.postgres
+def test_a_parallel_run_killed_takes_its_loaders_down_and_leaves_the_warehouse_unchanged(
+    postgres_url: str, week: Path, tmp_path: Path
+) -> None:
+    # GIVEN a run with two loader processes, one paused before committing written rows
+    # (the other waits for it: both write the same products)
+    marker, script = tmp_path / "paused", tmp_path / "paused_loader.py"
+    script.write_text(PAUSE_BEFORE_COMMIT)
+    run = subprocess.Popen(
+        [sys.executable, str(script), str(marker), "run", str(week), "-w", postgres_url,
+         "--jobs", "2"],
+        env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not marker.exists() and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), run.stderr.read() if run.stderr else "no output"
+    children = Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
+    loaders = [int(pid) for pid in children]
+    assert len(loaders) == 2 and int(marker.read_text()) in loaders
+    # WHEN the run itself is killed (as by the OOM killer or a scheduler's timeout)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    # THEN its loaders end too, and nothing they wrote was committed
+    deadline = time.monotonic() + 20
+    while any(map(_running, loaders)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(_running, loaders))
+    assert ledger(postgres_url) == []
+    assert all(rows == [] for rows in contents(postgres_url).values())
+    # AND the next run loads the whole week
+    result = subprocess.run(cli("run", str(week), "-w", postgres_url, "-j", "2"),
+                            env=environment(), capture_output=True)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    reference = f"duckdb:///{tmp_path / 'reference.duckdb'}"
+    load_in_process(reference, week)
     assert contents(postgres_url) == contents(reference)
 
 

@@ -14,8 +14,8 @@ import postgres_server
 from cafe_etl.errors import CafeEtlError
 from cafe_etl.generate import generate
 from cafe_etl.parallel import ParallelRun, shares
-from cafe_etl.pipeline import Pipeline, RunSummary
 from cafe_etl.storage import Source, list_folder
+from cafe_etl.warehouse.base import Loader
 from conftest import CONTRACT_TABLES, Cli, Etl, Rows
 
 from .rawfiles import write
@@ -39,6 +39,11 @@ def landing_with_everything(folder: Path) -> int:
         folder, "york.csv", "25/08/2021 09:00,York,Zoë,Latte - 2.15,2.15,CASH,\n".encode("cp1252")
     )
     return len(files) + 1
+
+
+def loaded_at(etl: Etl) -> dict[str, Any]:
+    """When each loaded file was last loaded, by name."""
+    return {r["file_name"]: r["loaded_at"] for r in etl.ledger() if r["status"] == "loaded"}
 
 
 def contract(etl: Etl) -> dict[str, Rows]:
@@ -75,13 +80,16 @@ def test_parallel_reprocess_replaces_rows_instead_of_adding_them(
     landing_with_everything(landing)
     etl = Etl(postgres_url)
     etl.run(landing)
-    before = contract(etl)
+    before, loaded_before = contract(etl), loaded_at(etl)
     cli = Cli({"CAFE_ETL_WAREHOUSE": postgres_url, "CAFE_ETL_TOKEN_KEY": etl.token_key or ""})
 
     result = cli("reprocess", "--all", "--jobs", "2")
 
     assert result.exit_code == 2, result.output  # york.csv is still not UTF-8
     assert contract(etl) == before
+    after = loaded_at(etl)
+    assert after.keys() == loaded_before.keys()
+    assert all(after[name] > loaded_before[name] for name in after)  # every one loaded again
 
 
 def test_jobs_on_duckdb_fails_in_one_line_naming_the_fix(tmp_path: Path, landing: Path) -> None:
@@ -125,14 +133,16 @@ def test_a_loader_process_that_dies_is_reported_and_its_files_load_on_the_next_r
     postgres_server_url: str, landing: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     landing_with_everything(landing)
-    etl, run = Etl(postgres_server.fresh_database(postgres_server_url)), Pipeline.run
+    etl = Etl(postgres_server.fresh_database(postgres_server_url))
+    flush_ledger = Loader._flush_ledger
 
-    def dies_holding_leeds(self: Pipeline, sources: list[Source], **options: Any) -> RunSummary:
-        if any(source.name == "leeds.csv" for source in sources):
-            os._exit(9)  # killed: no word to the parent, no commit
-        return run(self, sources, **options)
+    def dies_holding_leeds(self: Loader, *args: Any) -> None:
+        holds_leeds = any(row.file_name == "leeds.csv" for row in self._ledger.values())
+        flush_ledger(self, *args)
+        if holds_leeds:
+            os._exit(9)  # killed with its rows and ledger written, not committed
 
-    monkeypatch.setattr(Pipeline, "run", dies_holding_leeds)
+    monkeypatch.setattr(Loader, "_flush_ledger", dies_holding_leeds)
     with etl.pipeline() as pipeline, pytest.raises(CafeEtlError) as failure:
         ParallelRun(pipeline, list_folder(landing), 2).start().wait()
     monkeypatch.undo()

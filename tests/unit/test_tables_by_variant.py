@@ -417,3 +417,57 @@ def test_one_batch_of_many_files_holds_exactly_the_rows_of_each_file_alone() -> 
         expected = pa.concat_tables(pieces).to_pylist()
         assert getattr(batch, name).to_pylist() == expected, name
     assert batch.basket_items.num_rows > batch.transactions.num_rows > len(chunks)
+
+
+def test_a_batch_shifts_baskets_past_rejected_rows_repeats_and_all_rejected_chunks() -> None:
+    # GIVEN three files in chunks of two records: a rejected row whose basket was parsed,
+    # a basket listed twice and one repeated, and a file whose every row is rejected
+    leeds = (
+        "25/08/2021 09:00,Leeds,Ann,Regular Latte - 2.15,2.15,CASH,\n"
+        "25/08/2021 09:05,Leeds,Bob,Large Tea - 1.50,9.99,CASH,\n"
+        '25/08/2021 09:10,Leeds,Cy,"Regular Latte - 2.15, Regular Latte - 2.15",4.30,CASH,\n'
+        "25/08/2021 09:15,Leeds,Di,Regular Latte - 2.15,2.15,CASH,\n"
+    )
+    york_rejected = "25/08/2021 09:00,York,Ed,Large Tea - 1.50,1.00,CASH,\ngarbage\n"
+    york = "25/08/2021 11:00,York,Fi,Large Tea - 1.50,1.50,CASH,\n"
+    chunks, transforms = [], []
+    for file_id, text in ((11, leeds), (22, york_rejected), (33, york)):
+        transform = FileTransform(file_id, Tokeniser(None), chunk_rows=2)
+        chunks += transform.chunks(read_records(io.StringIO(text, newline="")))
+        transforms.append(transform)
+
+    # WHEN a loader builds one batch of them
+    batch = fact_tables(chunks)
+
+    # THEN each accepted row has exactly its own items, keyed by its own file and line
+    def key(file_id: int, line: int) -> int:
+        return int(keys.row_keys(file_id, pa.array([line], pa.int64()))[0].as_py())
+
+    latte, tea = keys.product_key("Latte", "Regular", None), keys.product_key("Tea", "Large", None)
+    assert sorted(batch.basket_items.to_pylist(), key=lambda r: r["transaction_id"]) == sorted(
+        [
+            {"transaction_id": key(11, 1), "product_id": latte, "unit_price": Decimal("2.15"),
+             "quantity": 1},
+            {"transaction_id": key(11, 3), "product_id": latte, "unit_price": Decimal("2.15"),
+             "quantity": 2},
+            {"transaction_id": key(11, 4), "product_id": latte, "unit_price": Decimal("2.15"),
+             "quantity": 1},
+            {"transaction_id": key(33, 1), "product_id": tea, "unit_price": Decimal("1.50"),
+             "quantity": 1},
+        ],
+        key=lambda r: r["transaction_id"],
+    )  # fmt: skip
+    totals = {r["transaction_id"]: r["total_amount"] for r in batch.transactions.to_pylist()}
+    assert totals == {key(11, 1): Decimal("2.15"), key(11, 3): Decimal("4.30"),
+                      key(11, 4): Decimal("2.15"), key(33, 1): Decimal("1.50")}  # fmt: skip
+    assert [r["file_id"] for r in batch.transactions.to_pylist()] == [11, 11, 11, 33]
+    rejected = [
+        (r["file_id"], r["line_number"], r["reason"]) for r in batch.rejected_rows.to_pylist()
+    ]
+    assert rejected == [
+        (11, 2, "total_mismatch"),
+        (22, 1, "total_mismatch"),
+        (22, 2, "field_count"),
+    ]
+    # AND a product only a rejected row held was not sold
+    assert [set(t.products) for t in transforms] == [{latte}, set(), {tea}]

@@ -18,7 +18,7 @@ from cafe_etl import keys
 from cafe_etl.errors import ConfigError, TransientError, WarehouseError
 from cafe_etl.warehouse.base import Warehouse, upsert_statement
 
-_TRANSIENT_STATES = {"40001", "40P01"}  # serialization failure, deadlock
+_TRANSIENT_STATES = {"40001", "40P01", "53200"}  # serialization failure, deadlock, lock table full
 _COPY_BLOCK = 1 << 20
 _PLAIN_STRINGS = {"payment_method", "customer_token"}
 """String columns that never hold a comma, backslash or empty string (CARD/CASH, hex
