@@ -386,8 +386,7 @@ def fact_tables(chunks: Sequence[Chunk]) -> FactTables:
     """One Arrow table per fact table from many chunks: a few dozen Arrow calls in all."""
     every = itertools.chain.from_iterable
     counts = [len(chunk.rows.lines) for chunk in chunks]
-    file_ids = pa.array(list(every([c.file_id] * n for c, n in zip(chunks, counts, strict=True))),
-                        pa.int64())  # fmt: skip
+    file_ids = _repeated([chunk.file_id for chunk in chunks], counts, pa.int64())
     lines = pa.array(list(every(chunk.rows.lines for chunk in chunks)), pa.int64())
     occurred_at = pa.array(list(every(c.rows.occurred_at for c in chunks)), pa.int64())
     occurred_at = occurred_at.cast(pa.timestamp("s"))
@@ -422,18 +421,16 @@ def _basket_items(
     every = itertools.chain.from_iterable
     baskets = [chunk.baskets for chunk in chunks]
     basket_counts = [len(b.offsets) - 1 for b in baskets]
-    basket_base = itertools.accumulate(basket_counts, initial=0)
-    item_base = itertools.accumulate((len(b.product_ids) for b in baskets), initial=0)
+    basket_base = list(itertools.accumulate(basket_counts, initial=0))[:-1]
+    item_base = list(itertools.accumulate((len(b.product_ids) for b in baskets), initial=0))[:-1]
     codes = pc.add(
         pa.array(list(every(chunk.rows.baskets for chunk in chunks)), pa.int32()),
-        pa.array(list(every([b] * n for b, n in zip(basket_base, counts, strict=False))),
-                 pa.int32()),
-    )  # fmt: skip
+        _repeated(basket_base, counts, pa.int32()),
+    )
     ends = pc.add(
         pa.array(list(every(b.offsets[1:] for b in baskets)), pa.int32()),
-        pa.array(list(every([i] * n for i, n in zip(item_base, basket_counts, strict=False))),
-                 pa.int32()),
-    )  # fmt: skip
+        _repeated(item_base, basket_counts, pa.int32()),
+    )
     offsets = pa.concat_arrays([pa.array([0], pa.int32()), ends])
     item_count = sum(len(b.product_ids) for b in baskets)
     per_basket = pa.ListArray.from_arrays(offsets, pa.array(range(item_count), pa.int32()))
@@ -448,6 +445,14 @@ def _basket_items(
         ],
         schema=tables.BASKET_ITEMS,
     )
+
+
+def _repeated(values: list[int], counts: list[int], kind: pa.DataType) -> pa.Array:
+    """``values[i]`` ``counts[i]`` times over, as one array (cheaply when they are all one)."""
+    if len(set(values)) <= 1:
+        return pa.repeat(pa.scalar(values[0] if values else 0, kind), sum(counts))
+    runs = ([value] * count for value, count in zip(values, counts, strict=True))
+    return pa.array(list(itertools.chain.from_iterable(runs)), kind)
 
 
 def _rejected_rows(chunks: Sequence[Chunk]) -> pa.Table:
