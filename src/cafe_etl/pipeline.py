@@ -197,7 +197,10 @@ class Pipeline:
     def _take_group(
         self, pending: deque[Source], taken: list[Source], limit: int
     ) -> list[tuple[Source, storage.Inspection]]:
-        """The next files of one transaction: up to ``limit`` files or ``group_bytes`` bytes."""
+        """The next files of one transaction: up to ``limit`` files or ``group_bytes`` bytes.
+
+        Each source joins ``taken`` before it is hashed, so a failure puts it back too.
+        """
         group: list[tuple[Source, storage.Inspection]] = []
         size = 0
         while pending and len(group) < limit and size < self.settings.group_bytes:

@@ -460,10 +460,10 @@ def _rejected_rows(chunks: Sequence[Chunk]) -> pa.Table:
     if not rejects:
         return tables.REJECTED_ROWS.empty_table()
     every = itertools.chain.from_iterable
-    file_ids = every([c.file_id] * len(c.rejects.lines) for c in chunks if c.rejects.lines)
+    file_ids = [chunk.file_id for chunk in chunks if chunk.rejects.lines]
     return pa.table(
         [
-            pa.array(list(file_ids), pa.int64()),
+            _repeated(file_ids, [len(r.lines) for r in rejects], pa.int64()),
             pa.array(list(every(r.lines for r in rejects)), pa.int64()),
             pa.array(list(every(r.reasons for r in rejects)), pa.string()),
             pa.array(list(every(r.details for r in rejects)), pa.string()),

@@ -178,16 +178,15 @@ class Warehouse(ABC):
     def current_files_for(self, names: Sequence[str], hashes: Sequence[str]) -> list[LedgerRow]:
         """The versions that matter to some files: their names', and their contents'."""
         rows: list[tuple[Any, ...]] = []
-        for start in range(0, max(len(names), len(hashes)), _IN_LIST):
-            some_names = list(names[start : start + _IN_LIST]) or [""]
-            some_hashes = list(hashes[start : start + _IN_LIST]) or [""]
-            rows += self.execute(
-                f"SELECT {LEDGER_COLUMNS} FROM loaded_files WHERE status <> ?"
-                f" AND (file_name IN ({_placeholders(some_names)})"
-                f" OR sha256 IN ({_placeholders(some_hashes)}))",
-                (SUPERSEDED, *some_names, *some_hashes),
-            )
-        unique = {row[0]: row for row in rows}  # one file can match two slices
+        for column, values in (("file_name", names), ("sha256", hashes)):
+            for start in range(0, len(values), _IN_LIST):
+                some = list(values[start : start + _IN_LIST])
+                rows += self.execute(
+                    f"SELECT {LEDGER_COLUMNS} FROM loaded_files"
+                    f" WHERE status <> ? AND {column} IN ({_placeholders(some)})",
+                    (SUPERSEDED, *some),
+                )
+        unique = {row[0]: row for row in rows}  # a file can match by name and by content
         return sorted((LedgerRow(*row) for row in unique.values()), key=lambda r: r.loaded_at)
 
     def current_files(self) -> list[LedgerRow]:
