@@ -92,6 +92,26 @@ def test_parallel_reprocess_replaces_rows_instead_of_adding_them(
     assert all(after[name] > loaded_before[name] for name in after)  # every one loaded again
 
 
+@pytest.mark.postgres
+def test_parallel_progress_ends_at_every_file_and_row_of_the_run(
+    postgres_url: str, landing: Path
+) -> None:
+    landing_with_everything(landing)
+    etl, seen = Etl(postgres_url), []
+
+    with etl.pipeline() as pipeline:
+        summary = (
+            ParallelRun(pipeline, list_folder(landing), 2)
+            .start()
+            .wait(lambda files, rows: seen.append((files, rows)))
+        )
+
+    files = len(list_folder(landing))
+    assert seen[-1] == (files, summary.rows_read) and len(summary.outcomes) == files
+    assert summary.rows_read == etl.scalar("SELECT SUM(rows_read) FROM loaded_files")
+    assert seen == sorted(seen)  # never counts backwards
+
+
 def test_jobs_on_duckdb_fails_in_one_line_naming_the_fix(tmp_path: Path, landing: Path) -> None:
     write(landing, "leeds.csv", BAD_ROWS)
     cli = Cli({"CAFE_ETL_WAREHOUSE": f"duckdb:///{tmp_path}/cafe.duckdb"})
