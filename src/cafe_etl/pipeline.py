@@ -23,6 +23,7 @@ from cafe_etl.formats import read_records
 from cafe_etl.ledger import Action, Ledger
 from cafe_etl.regions import region_of
 from cafe_etl.storage import Source
+from cafe_etl.transform.columnar import ColumnarBatch
 from cafe_etl.transform.normalise import NOT_CSV, NOT_UTF8, FileSummary, FileTransform, ParseCache
 from cafe_etl.transform.redact import Tokeniser, key_fingerprint
 from cafe_etl.warehouse.base import (
@@ -141,11 +142,16 @@ class Pipeline:
                 with self.warehouse.transaction() as loader, _gc_paused():
                     group = self._take_group(pending, taken, limit)
                     self._lock_and_refresh(group)
+                    batch = ColumnarBatch(
+                        loader, self._tokeniser, self._parse_cache, self.settings.chunk_rows
+                    )
+                    done: list[FileOutcome | _Taken] = []
                     for source, inspection in group:
-                        outcomes.append(self._process(source, inspection, loader, force))
+                        done.append(self._process(source, inspection, loader, force, batch))
                         if progress:
-                            rows_read += outcomes[-1].rows_read
-                            progress(len(summary.outcomes) + len(outcomes), rows_read)
+                            rows_read += done[-1].rows_read
+                            progress(len(summary.outcomes) + len(done), rows_read)
+                    outcomes = self._finish(done, batch.finish(), loader)
             except Exception as error:
                 self._ledger = None
                 rows_read = summary.rows_read
@@ -223,8 +229,13 @@ class Pipeline:
         self.ledger.refresh(names, hashes, self.warehouse.current_files_for(names, hashes))
 
     def _process(
-        self, source: Source, inspection: storage.Inspection, loader: Loader, force: bool
-    ) -> FileOutcome:
+        self,
+        source: Source,
+        inspection: storage.Inspection,
+        loader: Loader,
+        force: bool,
+        batch: ColumnarBatch,
+    ) -> "FileOutcome | _Taken":
         decision = self.ledger.decide(source.name, inspection.sha256, force=force)
         if decision.action is Action.UNCHANGED:
             return FileOutcome(source.name, UNCHANGED)
@@ -236,10 +247,30 @@ class Pipeline:
             log.info("%s: same bytes as %s, not loaded again", source.name, decision.duplicate_of)
         elif not inspection.is_utf8:
             status, read.reason = REJECTED, NOT_UTF8
+        elif (loaded := self._load(source, inspection, file_id, loader, batch)) is None:
+            # Its rows are in the batch, counted when the batch finishes; later files of
+            # the group already see it as loaded (a copy of it is a duplicate).
+            taken = _Taken(source, inspection.sha256, file_id, replaced_older)
+            taken.rows_read = batch.rows_read(file_id)
+            self.ledger.record(taken.ledger_row(FileSummary(rows_read=taken.rows_read)))
+            return taken
         else:
-            read = self._load(source, inspection, file_id, loader)
-            status = REJECTED if read.reason else LOADED
-        row = _ledger_row(source, inspection.sha256, file_id, status, read)
+            read, status = loaded, REJECTED if loaded.reason else LOADED
+        return self._record(
+            source, inspection.sha256, file_id, status, replaced_older, read, loader
+        )
+
+    def _record(
+        self,
+        source: Source,
+        sha256: str,
+        file_id: int,
+        status: str,
+        replaced_older: bool,
+        read: FileSummary,
+        loader: Loader,
+    ) -> FileOutcome:
+        row = _ledger_row(source, sha256, file_id, status, read)
         loader.record(row)
         self.ledger.record(row)
         log.info(
@@ -251,6 +282,24 @@ class Pipeline:
             source.name, status, replaced_older, read.reason,
             read.rows_read, read.rows_loaded, read.rows_rejected, read.rejects,
         )  # fmt: skip
+
+    def _finish(
+        self,
+        outcomes: "list[FileOutcome | _Taken]",
+        summaries: dict[int, FileSummary],
+        loader: Loader,
+    ) -> list[FileOutcome]:
+        """The outcomes of a group, with the files the columnar batch read now counted."""
+        finished = []
+        for outcome in outcomes:
+            if isinstance(outcome, _Taken):
+                read = summaries[outcome.file_id]
+                outcome = self._record(
+                    outcome.source, outcome.sha256, outcome.file_id, LOADED,
+                    outcome.replaced_older, read, loader,
+                )  # fmt: skip
+            finished.append(outcome)
+        return finished
 
     @staticmethod
     def _replace(older: LedgerRow | None, file_id: int, loader: Loader) -> bool:
@@ -264,8 +313,20 @@ class Pipeline:
         return True
 
     def _load(
-        self, source: Source, inspection: storage.Inspection, file_id: int, loader: Loader
-    ) -> FileSummary:
+        self,
+        source: Source,
+        inspection: storage.Inspection,
+        file_id: int,
+        loader: Loader,
+        batch: ColumnarBatch,
+    ) -> FileSummary | None:
+        """Read one file into the loader: None if the columnar batch took it, else its summary."""
+        with source.open() as raw:
+            taken = batch.read(file_id, raw)
+            if storage.version_of(raw) != inspection.version:
+                raise TransientError(f"{source.name} changed after it was checked")
+        if taken:
+            return None
         transform = FileTransform(
             file_id, self._tokeniser, self.settings.chunk_rows, self._parse_cache
         )
@@ -304,6 +365,20 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+@dataclass
+class _Taken:
+    """A file the columnar batch took: recorded once the batch has counted its rows."""
+
+    source: Source
+    sha256: str
+    file_id: int
+    replaced_older: bool
+    rows_read: int = 0
+
+    def ledger_row(self, read: FileSummary) -> LedgerRow:
+        return _ledger_row(self.source, self.sha256, self.file_id, LOADED, read)
 
 
 def _ledger_row(

@@ -30,7 +30,7 @@ _LOOKS_DATED = re.compile(r"\s*\d{1,4}[-/]\d{1,2}[-/]\d{1,4}")
 _TWO_DECIMALS = re.compile(r"\s*\d+\.\d\d\s*")
 
 
-class _Memo(Generic[T]):
+class Memo(Generic[T]):
     """Remembers a parser's result, rejection included, for each distinct raw string.
 
     Hot loops read ``values.get`` directly and call the memo only on a miss.
@@ -134,11 +134,11 @@ class ParseCache:
     """
 
     def __init__(self) -> None:
-        self.timestamp = _Memo(_epoch_seconds)
-        self.total = _Memo(v.parse_pennies)
-        self.payment = _Memo(v.parse_payment)
-        self.branch = _Memo(self._branch_id)
-        self.item = _Memo(lambda raw: self.register(v.parse_item(raw)))
+        self.timestamp = Memo(_epoch_seconds)
+        self.total = Memo(v.parse_pennies)
+        self.payment = Memo(v.parse_payment)
+        self.branch = Memo(self._branch_id)
+        self.item = Memo(lambda raw: self.register(v.parse_item(raw)))
         self.branches: dict[int, str] = {}
         self.products: dict[int, v.Item] = {}
 
@@ -208,6 +208,7 @@ class FileTransform:
         tokeniser: Tokeniser,
         chunk_rows: int = 100_000,
         cache: ParseCache | None = None,
+        layout: Layout | None = None,
     ) -> None:
         self.file_id = file_id
         self.summary = FileSummary()
@@ -216,7 +217,7 @@ class FileTransform:
         self._tokenise = tokeniser
         self._chunk_rows = chunk_rows
         self._cache = cache or ParseCache()
-        self._layout: Layout | None = None
+        self._layout = layout
         self._header = False
         self._header_layout: Layout | None = None
         self._two_decimal_totals = True
@@ -239,7 +240,7 @@ class FileTransform:
             else:
                 self._header_layout = header
         while batch := list(itertools.islice(remaining, self._chunk_rows)):
-            yield self._chunk(batch)
+            yield self.chunk(batch)
         self._finish()
 
     def _finish(self) -> None:
@@ -259,14 +260,16 @@ class FileTransform:
         complete = [r for r in records if len(r[1]) == formats.FIELD_COUNT]
         if not complete:
             return
-        dated = (r for r in complete if _LOOKS_DATED.match(r[1][0]) or self._header)
+        dated = (r for r in complete if looks_dated(r[1][0]) or self._header)
         self._layout = formats.detect_layout(next(dated, complete[0]), self._header_layout)
         total_at = self._layout.total
         self._two_decimal_totals = all(
-            _TWO_DECIMALS.fullmatch(fields[total_at]) for _, fields in complete[:1000]
+            two_decimals(fields[total_at]) for _, fields in complete[:1000]
         )
 
-    def _chunk(self, records: list[Record]) -> Chunk:
+    def chunk(self, records: list[Record]) -> Chunk:
+        """The rows of some records, checked one by one; the file's layout comes from the
+        first records seen (or the ``layout`` given)."""
         if self._layout is None:
             self._detect(records)
         layout = self._layout or formats.DMY_LAYOUT
@@ -333,6 +336,16 @@ class FileTransform:
         summary.business_dates.update(_EPOCH.date() + timedelta(days=day) for day in days)
 
 
+def looks_dated(field: str) -> bool:
+    """Whether a record's first field starts like a date (a data row, not a title line)."""
+    return _LOOKS_DATED.match(field) is not None
+
+
+def two_decimals(total: str) -> bool:
+    """Whether a raw total is printed with two decimals (variant B), unlike C's ``5.2``."""
+    return _TWO_DECIMALS.fullmatch(total) is not None
+
+
 def _epoch_seconds(raw: str) -> int:
     return int((v.parse_timestamp(raw) - _EPOCH).total_seconds())
 
@@ -386,7 +399,7 @@ def fact_tables(chunks: Sequence[Chunk]) -> FactTables:
     """One Arrow table per fact table from many chunks: a few dozen Arrow calls in all."""
     every = itertools.chain.from_iterable
     counts = [len(chunk.rows.lines) for chunk in chunks]
-    file_ids = _repeated([chunk.file_id for chunk in chunks], counts, pa.int64())
+    file_ids = repeated([chunk.file_id for chunk in chunks], counts, pa.int64())
     lines = pa.array(list(every(chunk.rows.lines for chunk in chunks)), pa.int64())
     occurred_at = pa.array(list(every(c.rows.occurred_at for c in chunks)), pa.int64())
     occurred_at = occurred_at.cast(pa.timestamp("s"))
@@ -425,11 +438,11 @@ def _basket_items(
     item_base = list(itertools.accumulate((len(b.product_ids) for b in baskets), initial=0))[:-1]
     codes = pc.add(
         pa.array(list(every(chunk.rows.baskets for chunk in chunks)), pa.int32()),
-        _repeated(basket_base, counts, pa.int32()),
+        repeated(basket_base, counts, pa.int32()),
     )
     ends = pc.add(
         pa.array(list(every(b.offsets[1:] for b in baskets)), pa.int32()),
-        _repeated(item_base, basket_counts, pa.int32()),
+        repeated(item_base, basket_counts, pa.int32()),
     )
     offsets = pa.concat_arrays([pa.array([0], pa.int32()), ends])
     item_count = sum(len(b.product_ids) for b in baskets)
@@ -447,7 +460,7 @@ def _basket_items(
     )
 
 
-def _repeated(values: list[int], counts: list[int], kind: pa.DataType) -> pa.Array:
+def repeated(values: list[int], counts: list[int], kind: pa.DataType) -> pa.Array:
     """``values[i]`` ``counts[i]`` times over, as one array (cheaply when they are all one)."""
     if len(set(values)) <= 1:
         return pa.repeat(pa.scalar(values[0] if values else 0, kind), sum(counts))
@@ -463,7 +476,7 @@ def _rejected_rows(chunks: Sequence[Chunk]) -> pa.Table:
     file_ids = [chunk.file_id for chunk in chunks if chunk.rejects.lines]
     return pa.table(
         [
-            _repeated(file_ids, [len(r.lines) for r in rejects], pa.int64()),
+            repeated(file_ids, [len(r.lines) for r in rejects], pa.int64()),
             pa.array(list(every(r.lines for r in rejects)), pa.int64()),
             pa.array(list(every(r.reasons for r in rejects)), pa.string()),
             pa.array(list(every(r.details for r in rejects)), pa.string()),

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from cafe_etl import tables
 from cafe_etl.errors import ConfigError
-from cafe_etl.transform.normalise import Chunk, fact_tables
+from cafe_etl.transform.normalise import Chunk, FactTables, fact_tables
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +235,7 @@ class Loader:
         self._warehouse = warehouse
         self._buffer_rows = buffer_rows
         self._chunks: list[Chunk] = []
+        self._facts: list[FactTables] = []
         self._fact_rows = 0
         self._ledger: dict[int, LedgerRow] = {}
         self.branches: dict[int, tuple[str, str]] = {}
@@ -243,6 +244,13 @@ class Loader:
     def append(self, chunk: Chunk) -> None:
         self._chunks.append(chunk)
         self._fact_rows += chunk.row_count
+        if self._fact_rows >= self._buffer_rows:
+            self._flush_facts()
+
+    def append_facts(self, facts: FactTables) -> None:
+        """Fact rows already in Arrow (``ColumnarBatch``): written with the next flush."""
+        self._facts.append(facts)
+        self._fact_rows += facts.transactions.num_rows + facts.rejected_rows.num_rows
         if self._fact_rows >= self._buffer_rows:
             self._flush_facts()
 
@@ -283,12 +291,12 @@ class Loader:
         self._flush_ledger()
 
     def _flush_facts(self) -> None:
-        if self._chunks:
-            batch = fact_tables(self._chunks)
-            for name in tables.FACT_TABLES:
-                if (rows := getattr(batch, name)).num_rows:
-                    self._warehouse.insert_arrow(name, rows)
-        self._chunks, self._fact_rows = [], 0
+        batches = [fact_tables(self._chunks), *self._facts] if self._chunks else self._facts
+        for name in tables.FACT_TABLES:
+            parts = [rows for batch in batches if (rows := getattr(batch, name)).num_rows]
+            if parts:
+                self._warehouse.insert_arrow(name, pa.concat_tables(parts).combine_chunks())
+        self._chunks, self._facts, self._fact_rows = [], [], 0
 
     def _flush_dimensions(self) -> None:
         if self.branches:

@@ -1,0 +1,397 @@
+"""The fast path: many files' rows checked and normalised at once, column by column, in Arrow.
+
+Arrow's CSV reader parses each file; ``ColumnarBatch`` then turns the rows of many files into
+fact tables with a few dozen vectorised calls, looking each *distinct* raw value up once in
+the run's ``ParseCache`` (a day's export repeats its timestamps, totals and items thousands
+of times). It takes a file only where Arrow reads exactly what the row reader
+(``formats.read_records`` + ``FileTransform``) reads: seven fields a record, one record a
+physical line, a header (if any) naming our columns, variants B-D. Any other file is handed
+back to the row reader whole. Any row that is not plainly good (a value never seen, or
+rejected; a basket that does not add up) goes through ``FileTransform`` itself, so reject
+reasons, details and line numbers are the row reader's, whichever path a file takes.
+"""
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from cafe_etl import formats, keys, tables
+from cafe_etl.formats import Layout
+from cafe_etl.regions import region_of
+from cafe_etl.transform import validate as v
+from cafe_etl.transform.normalise import (
+    FactTables,
+    FileSummary,
+    FileTransform,
+    Memo,
+    ParseCache,
+    looks_dated,
+    repeated,
+    two_decimals,
+)
+from cafe_etl.transform.redact import Tokeniser
+
+if TYPE_CHECKING:
+    from cafe_etl.warehouse.base import Loader
+
+T = TypeVar("T")
+_RAW = [f"field{i}" for i in range(formats.FIELD_COUNT)]
+_ROLES = ("timestamp", "branch", "basket", "total", "payment", "card")
+_READ = pcsv.ReadOptions(column_names=_RAW, use_threads=False, block_size=16 << 20)
+_PARSE = pcsv.ParseOptions(newlines_in_values=True)  # and blank lines skipped: see read()
+_CONVERT = pcsv.ConvertOptions(
+    column_types=dict.fromkeys(_RAW, pa.string()),
+    strings_can_be_null=False,
+    quoted_strings_can_be_null=False,
+)
+_VARIANT_ROWS = 1_000
+"""A file is variant B if the totals of its first rows all have two decimals (as FileTransform)."""
+
+
+@dataclass
+class _File:
+    """What the batch knows of one file it has taken."""
+
+    layout: Layout
+    header: bool
+    summary: FileSummary = field(default_factory=FileSummary)
+    rows_sent: int = 0
+    """Rows of the file already turned into fact rows (and handed to the loader)."""
+    two_decimals: bool = True
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Consecutive rows of one file: ``table`` has the ``_ROLES`` columns, raw strings."""
+
+    file_id: int
+    first_line: int
+    first_row: int
+    table: pa.Table
+
+
+class ColumnarBatch:
+    """Files of one transaction read by Arrow; their rows go to ``loader`` many at a time.
+
+    >>> batch = ColumnarBatch(loader, tokeniser, cache)      # doctest: +SKIP
+    >>> batch.read(file_id, stream)   # False: not taken, read it with FileTransform
+    >>> summaries = batch.finish()    # file_id -> FileSummary, every row sent to the loader
+    """
+
+    def __init__(
+        self, loader: "Loader", tokeniser: Tokeniser, cache: ParseCache, batch_rows: int = 100_000
+    ) -> None:
+        self._loader = loader
+        self._tokenise = tokeniser
+        self._cache = cache
+        self._batch_rows = batch_rows
+        self._files: dict[int, _File] = {}
+        self._parts: list[_Part] = []
+        self._rows = 0
+
+    def rows_read(self, file_id: int) -> int:
+        return self._files[file_id].summary.rows_read
+
+    def read(self, file_id: int, stream: BinaryIO) -> bool:
+        """Take a whole file; False if it is not one Arrow reads as the row reader does.
+
+        A file given back leaves nothing behind: rows of it already sent are removed again.
+        """
+        lines = _LineCounter(stream)
+        try:
+            taken = self._read(file_id, pcsv.open_csv(lines, _READ, _PARSE, _CONVERT))
+        except pa.ArrowInvalid:  # e.g. a record of other than 7 fields, not UTF-8, empty
+            taken = False  # (its message quotes the row: never logged)
+        known = self._files.get(file_id)
+        if taken and known and lines.count == known.summary.rows_read + known.header:
+            return True
+        self._discard(file_id)  # a blank line or a value over two lines: the row reader
+        return False
+
+    def finish(self) -> dict[int, FileSummary]:
+        """Send every row still held to the loader; each taken file's summary."""
+        self._send()
+        summaries = {}
+        for file_id, state in self._files.items():
+            state.summary.variant = formats.variant_name(
+                state.layout, header=state.header, totals_two_decimals=state.two_decimals
+            )
+            summaries[file_id] = state.summary
+        self._files = {}
+        return summaries
+
+    def _read(self, file_id: int, reader: pcsv.CSVStreamingReader) -> bool:
+        first_row = 0
+        for batch in reader:
+            table = pa.Table.from_batches([batch])
+            if file_id not in self._files:
+                first = table.slice(0, 1).to_pylist()
+                state = self._start(file_id, [first[0][name] for name in _RAW] if first else [])
+                if state is None:
+                    return False
+                table = table.slice(int(state.header))
+            state = self._files[file_id]
+            if table.num_rows:
+                roles = table.select([_RAW[getattr(state.layout, role)] for role in _ROLES])
+                part = _Part(
+                    file_id,
+                    first_row + 1 + state.header,
+                    first_row,
+                    roles.rename_columns(list(_ROLES)),
+                )
+                self._parts.append(part)
+                self._rows += table.num_rows
+                first_row += table.num_rows
+                state.summary.rows_read = first_row
+            if self._rows >= self._batch_rows:
+                self._send()
+        return first_row > 0  # a file of no rows: the row reader's summary
+
+    def _start(self, file_id: int, fields: list[str]) -> _File | None:
+        """The file's layout from its first record, or None where the row reader must decide."""
+        if len(fields) != formats.FIELD_COUNT:
+            return None
+        record = (1, fields)
+        header = formats.is_header(record)
+        layout: Layout | None = None
+        if header:
+            layout = formats.header_layout(record)
+        elif looks_dated(fields[0]):
+            layout = formats.detect_layout(record)
+        if layout is None or layout.flat_basket:  # variant A's flat baskets: the row reader
+            return None
+        self._files[file_id] = state = _File(layout, header)
+        return state
+
+    def _discard(self, file_id: int) -> None:
+        state = self._files.pop(file_id, None)
+        self._parts = [part for part in self._parts if part.file_id != file_id]
+        self._rows = sum(part.table.num_rows for part in self._parts)
+        if state is not None and state.rows_sent:
+            self._loader.remove_file(file_id)
+
+    def _send(self) -> None:
+        """Turn every part held into fact rows for the loader."""
+        if not self._parts:
+            return
+        parts, self._parts, self._rows = self._parts, [], 0
+        facts, suspects = self._facts(parts)
+        self._loader.append_facts(facts)
+        for file_id, rows in suspects.items():
+            self._check_one_by_one(file_id, rows)
+        for part in parts:
+            self._files[part.file_id].rows_sent += part.table.num_rows
+
+    def _facts(self, parts: list[_Part]) -> tuple[FactTables, dict[int, list[formats.Record]]]:
+        cache, counts = self._cache, [part.table.num_rows for part in parts]
+        table = pa.concat_tables(part.table for part in parts)
+        raw = {role: table.column(role).combine_chunks() for role in _ROLES}
+        file_ids = repeated([part.file_id for part in parts], counts, pa.int64())
+        lines = pa.concat_arrays(
+            [
+                pa.array(range(p.first_line, p.first_line + n), pa.int64())
+                for p, n in zip(parts, counts, strict=True)
+            ]
+        )
+        occurred_at = _lookup(raw["timestamp"], cache.timestamp, pa.int64())
+        branch_ids = _lookup(raw["branch"], cache.branch, pa.int64())
+        totals = _lookup(raw["total"], cache.total, pa.int64())
+        payments = _lookup(raw["payment"], cache.payment, pa.string())
+        items = _Items(raw["basket"], cache)
+        good = pc.and_kleene(
+            pc.and_kleene(pc.is_valid(occurred_at), pc.is_valid(branch_ids)),
+            pc.and_kleene(pc.is_valid(payments), pc.equal(items.sums, totals)),
+        )
+        good = pc.fill_null(pc.and_(good, items.all_known), False)
+        self._note_variants(parts, raw["total"])
+        suspects = self._suspects(pc.invert(good), file_ids, lines, raw)
+        when = occurred_at.filter(good).cast(pa.timestamp("s"))
+        methods = payments.filter(good)
+        cards = pc.if_else(
+            pc.equal(methods, "CARD"), raw["card"].filter(good), pa.scalar(None, pa.string())
+        )
+        tokenise = self._tokenise
+        transaction_ids = keys.row_keys(file_ids, lines)
+        transactions = pa.table(
+            [
+                transaction_ids.filter(good),
+                branch_ids.filter(good),
+                when,
+                when.cast(pa.date32()),
+                methods,
+                tables.money(totals.filter(good)),
+                pa.array(
+                    [tokenise(c) if c is not None else None for c in cards.to_pylist()], pa.string()
+                ),
+                file_ids.filter(good),
+            ],
+            schema=tables.TRANSACTIONS,
+        )
+        basket_items = items.table(good, transaction_ids)
+        self._note_accepted(transactions, basket_items)
+        return FactTables(transactions, basket_items, tables.REJECTED_ROWS.empty_table()), suspects
+
+    def _note_variants(self, parts: list[_Part], totals: pa.Array) -> None:
+        """Clear ``two_decimals`` of files whose first rows hold a total like ``5.2``."""
+        offset = 0
+        for part in parts:
+            rows = part.table.num_rows
+            if part.first_row < _VARIANT_ROWS:
+                head = totals.slice(offset, min(rows, _VARIANT_ROWS - part.first_row))
+                state = self._files[part.file_id]
+                state.two_decimals = state.two_decimals and all(
+                    map(two_decimals, pc.unique(head).to_pylist())
+                )
+            offset += rows
+
+    def _suspects(
+        self, bad: pa.Array, file_ids: pa.Array, lines: pa.Array, raw: dict[str, pa.Array]
+    ) -> dict[int, list[formats.Record]]:
+        """The rows not plainly good, as records in their file's layout, by file."""
+        rows = pa.table({"file_id": file_ids, "line": lines, **{r: raw[r] for r in _ROLES}}).filter(
+            bad
+        )
+        found: dict[int, list[formats.Record]] = {}
+        for row in rows.to_pylist():
+            layout = self._files[row["file_id"]].layout
+            fields = [""] * formats.FIELD_COUNT  # the name is never read
+            for role in _ROLES:
+                fields[getattr(layout, role)] = row[role]
+            found.setdefault(row["file_id"], []).append((row["line"], fields))
+        return found
+
+    def _check_one_by_one(self, file_id: int, records: list[formats.Record]) -> None:
+        state = self._files[file_id]
+        transform = FileTransform(file_id, self._tokenise, cache=self._cache, layout=state.layout)
+        self._loader.append(transform.chunk(records))
+        checked, summary = transform.summary, state.summary
+        summary.rows_loaded += checked.rows_loaded
+        summary.rows_rejected += checked.rows_rejected
+        summary.rejects.update(checked.rejects)
+        summary.branch_ids.update(checked.branch_ids)
+        summary.business_dates.update(checked.business_dates)
+        self._loader.add_branches(_named(transform.branches))
+        self._loader.add_products(_described(transform.products))
+
+    def _note_accepted(self, transactions: pa.Table, basket_items: pa.Table) -> None:
+        """Each file's loaded rows, branches and days; the branches and products sold."""
+        per_file = transactions.group_by(
+            ["file_id", "branch_id", "business_date"], use_threads=False
+        )
+        for group in per_file.aggregate([([], "count_all")]).to_pylist():
+            summary = self._files[group["file_id"]].summary
+            summary.rows_loaded += group["count_all"]
+            summary.branch_ids.add(group["branch_id"])
+            summary.business_dates.add(group["business_date"])
+        cache = self._cache
+        branches = pc.unique(transactions["branch_id"]).to_pylist()
+        self._loader.add_branches(_named({k: cache.branches[k] for k in branches}))
+        products = pc.unique(basket_items["product_id"]).to_pylist()
+        self._loader.add_products(_described({k: cache.products[k] for k in products}))
+
+
+class _Items:
+    """The baskets of variants B-D split into items, each distinct item parsed once per run."""
+
+    def __init__(self, baskets: pa.Array, cache: ParseCache) -> None:
+        self.per_row = pc.split_pattern(baskets, ",")
+        items = pc.dictionary_encode(self.per_row.flatten())
+        lines: list[tuple[int | None, int | None]] = []
+        for raw in items.dictionary.to_pylist():
+            try:
+                lines.append(cache.item(raw))
+            except v.Rejected:
+                lines.append((None, None))
+        product_ids, prices = zip(*lines, strict=True) if lines else ((), ())
+        self.product_ids = pa.array(product_ids, pa.int64()).take(items.indices)
+        self.prices = pa.array(prices, pa.int64()).take(items.indices)
+        offsets = self.per_row.offsets
+        self.sums = _per_row(pc.fill_null(self.prices, 0), offsets)
+        unknown = pc.cast(pc.is_null(self.prices), pa.int64())
+        self.all_known = pc.equal(_per_row(unknown, offsets), 0)
+
+    def table(self, good: pa.Array, transaction_ids: pa.Array) -> pa.Table:
+        """Basket items of the good rows, one row per distinct (product, unit price) each."""
+        rows = pc.list_parent_indices(self.per_row)
+        keep = good.take(rows)
+        lines = pa.table(
+            {
+                "row": rows.filter(keep),
+                "product_id": self.product_ids.filter(keep),
+                "price": self.prices.filter(keep),
+            }
+        )
+        grouped = lines.group_by(["row", "product_id", "price"], use_threads=False)
+        counted = grouped.aggregate([([], "count_all")])
+        column = {name: counted.column(name).combine_chunks() for name in counted.column_names}
+        return pa.table(
+            [
+                transaction_ids.take(column["row"]),
+                column["product_id"],
+                tables.money(column["price"]),
+                column["count_all"].cast(pa.int32()),
+            ],
+            schema=tables.BASKET_ITEMS,
+        )
+
+
+def _per_row(values: pa.Array, offsets: pa.Array) -> pa.Array:
+    """Sums of ``values`` over each list's slice ``offsets[i]:offsets[i+1]``."""
+    running = pa.concat_arrays([pa.array([0], pa.int64()), pc.cumulative_sum(values)])
+    return pc.subtract(running.take(offsets[1:]), running.take(offsets[:-1]))
+
+
+def _lookup(column: pa.Array, memo: Memo[T], kind: pa.DataType) -> pa.Array:
+    """Each row's parsed value (null where rejected), parsing each distinct value once."""
+    encoded = pc.dictionary_encode(column)
+    known, values = memo.values.get, []
+    for raw in encoded.dictionary.to_pylist():
+        value = known(raw)
+        if value is None:
+            with contextlib.suppress(v.Rejected):
+                value = memo(raw)
+        values.append(value)
+    return pa.array(values, kind).take(encoded.indices)
+
+
+class _LineCounter:
+    """A binary stream counting the physical lines read from it, as Python's csv counts them
+    (``\\n``, ``\\r\\n`` or a lone ``\\r`` ends a line; the last may have no ending)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._endings = 0
+        self._after_cr = False
+        self._last = b"\n"
+        self.closed = False
+
+    @property
+    def count(self) -> int:
+        return self._endings + (self._last not in b"\r\n")
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        if data:
+            crlf = data.count(b"\r\n") + (self._after_cr and data[:1] == b"\n")
+            self._endings += data.count(b"\n") + data.count(b"\r") - crlf
+            self._after_cr = data[-1:] == b"\r"
+            self._last = data[-1:]
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _named(branches: dict[int, str]) -> dict[int, tuple[str, str]]:
+    return {k: (name, region_of(name)) for k, name in branches.items()}
+
+
+def _described(products: dict[int, v.Item]) -> dict[int, tuple[str, str | None, str | None]]:
+    return {k: (item.name, item.size, item.flavour) for k, item in products.items()}
