@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from cafe_etl.generate import generate
@@ -179,3 +180,24 @@ def test_a_file_read_in_many_arrow_batches_loads_the_same_rows(
     assert contract(fast) == contract(rows_only)
     variants = Etl(fast).query("SELECT DISTINCT variant FROM loaded_files")
     assert variants == [("B",)]
+
+
+def test_an_arrow_error_while_turning_rows_into_facts_fails_the_run_and_loads_nothing(
+    landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only reading a file can send it to the row reader: a fault in the vectorised checks
+    must not pass for a bad file (the files already read would be lost with it)."""
+    generate(landing, branches=2, days=2, start=date(2024, 5, 6), seed=5)
+    etl = Etl(f"duckdb:///{tmp_path}/fast.duckdb")
+
+    def broken(*args: Any) -> None:
+        raise pa.ArrowInvalid("a fault in the vectorised checks")
+
+    monkeypatch.setattr(columnar, "_lookup", broken)
+    with pytest.raises(pa.ArrowInvalid):
+        etl.run(landing, chunk_rows=50)  # rows are sent while later files are being read
+    monkeypatch.undo()
+
+    assert etl.scalar("SELECT COUNT(*) FROM loaded_files") == 0
+    assert etl.scalar("SELECT COUNT(*) FROM transactions") == 0
+    assert etl.run(landing).files("loaded") == 4

@@ -12,6 +12,7 @@ reasons, details and line numbers are the row reader's, whichever path a file ta
 """
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
@@ -102,10 +103,7 @@ class ColumnarBatch:
         A file given back leaves nothing behind: rows of it already sent are removed again.
         """
         lines = _LineCounter(stream)
-        try:
-            taken = self._read(file_id, pcsv.open_csv(lines, _READ, _PARSE, _CONVERT))
-        except pa.ArrowInvalid:  # e.g. a record of other than 7 fields, not UTF-8, empty
-            taken = False  # (its message quotes the row: never logged)
+        taken = self._read(file_id, _batches(lines))
         known = self._files.get(file_id)
         if taken and known and lines.count == known.summary.rows_read + known.header:
             return True
@@ -124,9 +122,11 @@ class ColumnarBatch:
         self._files = {}
         return summaries
 
-    def _read(self, file_id: int, reader: pcsv.CSVStreamingReader) -> bool:
+    def _read(self, file_id: int, batches: Iterator[pa.RecordBatch | None]) -> bool:
         first_row = 0
-        for batch in reader:
+        for batch in batches:
+            if batch is None:
+                return False
             table = pa.Table.from_batches([batch])
             if file_id not in self._files:
                 first = table.slice(0, 1).to_pylist()
@@ -292,6 +292,24 @@ class ColumnarBatch:
         self._loader.add_branches(_named({k: cache.branches[k] for k in branches}))
         products = pc.unique(basket_items["product_id"]).to_pylist()
         self._loader.add_products(_described({k: cache.products[k] for k in products}))
+
+
+def _batches(stream: "_LineCounter") -> Iterator[pa.RecordBatch | None]:
+    """Arrow's record batches of a file, then None if Arrow cannot read the rest of it as
+    seven string fields a record (e.g. a record of six fields, bytes not UTF-8, no bytes).
+
+    Arrow's messages quote the row: they are never logged. Only reading is guarded here, so
+    an error while turning rows already read into facts is never taken for a bad file.
+    """
+    try:
+        reader = pcsv.open_csv(stream, _READ, _PARSE, _CONVERT)
+        while True:
+            try:
+                yield reader.read_next_batch()
+            except StopIteration:
+                return
+    except pa.ArrowInvalid:
+        yield None
 
 
 class _Items:
