@@ -52,6 +52,14 @@ CASES: dict[str, tuple[str | bytes, bool]] = {
     "lone CR line ends": (lines(*GOOD, end="\r"), True),
     "no line end after the last row": (lines(*GOOD).rstrip("\n"), True),
     "every reject reason": (lines(GOOD[0], *EVERY_REJECT, *GOOD[1:]), True),
+    "card numbers with spaces": (
+        lines(
+            *GOOD,
+            "25/08/2021 09:30,Leeds,Ann,Regular Latte - 2.15,2.15,CARD, 4111111111111111 ",
+            "25/08/2021 09:31,Leeds,Bob,Regular Latte - 2.15,2.15,CARD,4111 1111 1111 1111",
+        ),
+        True,
+    ),
     "header": (lines(HEADER, *GOOD), True),
     "header with a BOM": ("\ufeff" + lines(HEADER, *GOOD), True),
     "header naming columns in another order": (

@@ -214,7 +214,6 @@ class ColumnarBatch:
         cards = pc.if_else(
             pc.equal(methods, "CARD"), raw["card"].filter(good), pa.scalar(None, pa.string())
         )
-        tokenise = self._tokenise
         transaction_ids = keys.row_keys(file_ids, lines)
         transactions = pa.table(
             [
@@ -224,9 +223,7 @@ class ColumnarBatch:
                 when.cast(pa.date32()),
                 methods,
                 tables.money(totals.filter(good)),
-                pa.array(
-                    [tokenise(c) if c is not None else None for c in cards.to_pylist()], pa.string()
-                ),
+                _tokens(self._tokenise, cards),
                 file_ids.filter(good),
             ],
             schema=tables.TRANSACTIONS,
@@ -313,48 +310,69 @@ def _batches(stream: "_LineCounter") -> Iterator[pa.RecordBatch | None]:
 
 
 class _Items:
-    """The baskets of variants B-D split into items, each distinct item parsed once per run."""
+    """The baskets of variants B-D split into items, each distinct item parsed once per run.
+
+    Items parsing to the same (product, unit price) share a ``line`` number, so counting a
+    basket's repeats is counting one integer key per item: ``row * lines + line``.
+    """
 
     def __init__(self, baskets: pa.Array, cache: ParseCache) -> None:
         self.per_row = pc.split_pattern(baskets, ",")
         items = pc.dictionary_encode(self.per_row.flatten())
-        lines: list[tuple[int | None, int | None]] = []
+        self.lines: dict[tuple[int, int], int] = {}
+        line_of_item: list[int | None] = []
         for raw in items.dictionary.to_pylist():
             try:
-                lines.append(cache.item(raw))
+                parsed = cache.item(raw)
             except v.Rejected:
-                lines.append((None, None))
-        product_ids, prices = zip(*lines, strict=True) if lines else ((), ())
-        self.product_ids = pa.array(product_ids, pa.int64()).take(items.indices)
-        self.prices = pa.array(prices, pa.int64()).take(items.indices)
+                line_of_item.append(None)
+            else:
+                line_of_item.append(self.lines.setdefault(parsed, len(self.lines)))
+        self.line = pa.array(line_of_item, pa.int64()).take(items.indices)
+        product_ids, prices = zip(*self.lines, strict=True) if self.lines else ((), ())
+        self.product_ids = pa.array(product_ids, pa.int64())
+        self.prices = pa.array(prices, pa.int64())
         offsets = self.per_row.offsets
-        self.sums = _per_row(pc.fill_null(self.prices, 0), offsets)
-        unknown = pc.cast(pc.is_null(self.prices), pa.int64())
+        self.sums = _per_row(pc.fill_null(self.prices.take(self.line), 0), offsets)
+        unknown = pc.cast(pc.is_null(self.line), pa.int64())
         self.all_known = pc.equal(_per_row(unknown, offsets), 0)
 
     def table(self, good: pa.Array, transaction_ids: pa.Array) -> pa.Table:
         """Basket items of the good rows, one row per distinct (product, unit price) each."""
-        rows = pc.list_parent_indices(self.per_row)
+        rows = pc.list_parent_indices(self.per_row).cast(pa.int64())
         keep = good.take(rows)
-        lines = pa.table(
-            {
-                "row": rows.filter(keep),
-                "product_id": self.product_ids.filter(keep),
-                "price": self.prices.filter(keep),
-            }
+        width = pa.scalar(max(len(self.lines), 1), pa.int64())
+        counted = pc.value_counts(
+            pc.add(pc.multiply(rows.filter(keep), width), self.line.filter(keep))
         )
-        grouped = lines.group_by(["row", "product_id", "price"], use_threads=False)
-        counted = grouped.aggregate([([], "count_all")])
-        column = {name: counted.column(name).combine_chunks() for name in counted.column_names}
+        keys = counted.field("values")
+        row = pc.divide(keys, width)  # integer division: both are integers
+        line = pc.subtract(keys, pc.multiply(row, width))
         return pa.table(
             [
-                transaction_ids.take(column["row"]),
-                column["product_id"],
-                tables.money(column["price"]),
-                column["count_all"].cast(pa.int32()),
+                transaction_ids.take(row),
+                self.product_ids.take(line),
+                tables.money(self.prices.take(line)),
+                counted.field("counts").cast(pa.int32()),
             ],
             schema=tables.BASKET_ITEMS,
         )
+
+
+def _tokens(tokenise: Tokeniser, cards: pa.Array) -> pa.Array:
+    """``tokenise`` of each card field (null stays null). Fields of 12-19 digits and nothing
+    else, nearly all of them, are hashed straight from their bytes."""
+    tokens = pa.nulls(len(cards), pa.string())
+    if not tokenise.enabled:
+        return tokens
+    plain = pc.fill_null(pc.match_substring_regex(cards, "^[0-9]{12,19}$"), False)
+    digits = cards.filter(plain).cast(pa.binary()).to_pylist()
+    tokens = pc.replace_with_mask(tokens, plain, pa.array(tokenise.of_digits(digits), pa.string()))
+    other = pc.and_(pc.is_valid(cards), pc.invert(plain))
+    if pc.any(other).as_py():
+        others = [tokenise(card) for card in cards.filter(other).to_pylist()]
+        tokens = pc.replace_with_mask(tokens, other, pa.array(others, pa.string()))
+    return tokens
 
 
 def _per_row(values: pa.Array, offsets: pa.Array) -> pa.Array:
