@@ -1,4 +1,5 @@
-"""PostgreSQL: bulk COPY of Arrow batches as CSV through psycopg 3.
+"""PostgreSQL: bulk COPY of Arrow batches (binary for the big fact tables, else CSV) through
+psycopg 3.
 
 Concurrent loaders serialise per file name and per content hash with transaction-scoped
 advisory locks, and re-read the ledger under the lock; a deadlock or serialization failure
@@ -7,7 +8,7 @@ surfaces as ``TransientError`` so the pipeline retries it.
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -16,14 +17,14 @@ import pyarrow.csv as pa_csv
 
 from cafe_etl import keys
 from cafe_etl.errors import ConfigError, TransientError, WarehouseError
+from cafe_etl.warehouse import pgbinary
 from cafe_etl.warehouse.base import Warehouse, upsert_statement
 
 _TRANSIENT_STATES = {"40001", "40P01", "53200"}  # serialization failure, deadlock, lock table full
 _COPY_BLOCK = 1 << 20
-_PLAIN_STRINGS = {"payment_method", "customer_token"}
-"""String columns that never hold a comma, backslash or empty string (CARD/CASH, hex
-tokens or null): a batch with no other strings goes in COPY's text format, which the server
-reads about 10 % faster than CSV."""
+_BINARY = {"transactions", "basket_items"}
+"""The big fact tables go in COPY's binary format (``pgbinary``), which the server reads
+about a quarter faster than text; the small tables go as CSV."""
 _INDEX_ORDER = {"basket_items": "transaction_id"}
 """Fact tables whose index has random keys (migrations/postgresql), and that key."""
 
@@ -115,21 +116,20 @@ class PostgresWarehouse(Warehouse):
     def _copy(self, table_name: str, rows: pa.Table) -> None:
         import psycopg
 
-        buffer = io.BytesIO()
-        plain = all(f.name in _PLAIN_STRINGS or not pa.types.is_string(f.type) for f in rows.schema)
-        quoting = "none" if plain else "needed"  # "none" raises on a delimiter, quote or newline
-        options = "FORMAT text, DELIMITER ',', NULL ''" if plain else "FORMAT csv"
-        write = pa_csv.WriteOptions(include_header=False, quoting_style=quoting)
-        pa_csv.write_csv(rows, buffer, write)
+        if table_name in _BINARY and pgbinary.supports(rows):
+            blocks, options = pgbinary.encode(rows), "FORMAT binary"
+        else:
+            blocks, options = _csv(rows), "FORMAT csv"
         columns = ", ".join(rows.column_names)
         try:
             with (
                 self.connection.cursor() as cursor,
                 cursor.copy(f"COPY {table_name} ({columns}) FROM STDIN ({options})") as copy,
             ):
-                view = buffer.getbuffer()
-                for start in range(0, len(view), _COPY_BLOCK):
-                    copy.write(view[start : start + _COPY_BLOCK])
+                for block in blocks:
+                    view = memoryview(block)
+                    for start in range(0, len(view), _COPY_BLOCK):
+                        copy.write(view[start : start + _COPY_BLOCK])
         except psycopg.Error as error:
             raise self._translate(error) from error
 
@@ -183,6 +183,12 @@ def _hint(error: Exception) -> str:
         if all(needle in text for needle in needles):
             return f" ({hint})"
     return ""
+
+
+def _csv(rows: pa.Table) -> Iterator[bytes]:
+    buffer = io.BytesIO()
+    pa_csv.write_csv(rows, buffer, pa_csv.WriteOptions(include_header=False))
+    yield buffer.getvalue()
 
 
 def _reason(error: Exception) -> str:
