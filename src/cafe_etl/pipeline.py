@@ -250,10 +250,9 @@ class Pipeline:
         elif (loaded := self._load(source, inspection, file_id, loader, batch)) is None:
             # Its rows are in the batch, counted when the batch finishes; later files of
             # the group already see it as loaded (a copy of it is a duplicate).
-            taken = _Taken(source, inspection.sha256, file_id, replaced_older)
-            taken.rows_read = batch.rows_read(file_id)
-            self.ledger.record(taken.ledger_row(FileSummary(rows_read=taken.rows_read)))
-            return taken
+            read.rows_read = batch.rows_read(file_id)
+            self.ledger.record(_ledger_row(source, inspection.sha256, file_id, LOADED, read))
+            return _Taken(source, inspection.sha256, file_id, replaced_older, read.rows_read)
         else:
             read, status = loaded, REJECTED if loaded.reason else LOADED
         return self._record(
@@ -367,7 +366,7 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Taken:
     """A file the columnar batch took: recorded once the batch has counted its rows."""
 
@@ -375,10 +374,7 @@ class _Taken:
     sha256: str
     file_id: int
     replaced_older: bool
-    rows_read: int = 0
-
-    def ledger_row(self, read: FileSummary) -> LedgerRow:
-        return _ledger_row(self.source, self.sha256, self.file_id, LOADED, read)
+    rows_read: int
 
 
 def _ledger_row(

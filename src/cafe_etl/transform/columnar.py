@@ -43,7 +43,6 @@ T = TypeVar("T")
 _RAW = [f"field{i}" for i in range(formats.FIELD_COUNT)]
 _ROLES = ("timestamp", "branch", "basket", "total", "payment", "card")
 _READ = pcsv.ReadOptions(column_names=_RAW, use_threads=False, block_size=16 << 20)
-_PARSE = pcsv.ParseOptions(newlines_in_values=True)  # and blank lines skipped: see read()
 _CONVERT = pcsv.ConvertOptions(
     column_types=dict.fromkeys(_RAW, pa.string()),
     strings_can_be_null=False,
@@ -102,12 +101,12 @@ class ColumnarBatch:
 
         A file given back leaves nothing behind: rows of it already sent are removed again.
         """
-        lines = _LineCounter(stream)
-        taken = self._read(file_id, _batches(lines))
+        source = _RawFile(stream)
+        taken = self._read(file_id, source.batches())
         known = self._files.get(file_id)
-        if taken and known and lines.count == known.summary.rows_read + known.header:
+        if taken and known and source.one_record_a_line(known.summary.rows_read + known.header):
             return True
-        self._discard(file_id)  # a blank line or a value over two lines: the row reader
+        self._discard(file_id)  # e.g. a blank line between rows, a value over two lines
         return False
 
     def finish(self) -> dict[int, FileSummary]:
@@ -291,24 +290,6 @@ class ColumnarBatch:
         self._loader.add_products(_described({k: cache.products[k] for k in products}))
 
 
-def _batches(stream: "_LineCounter") -> Iterator[pa.RecordBatch | None]:
-    """Arrow's record batches of a file, then None if Arrow cannot read the rest of it as
-    seven string fields a record (e.g. a record of six fields, bytes not UTF-8, no bytes).
-
-    Arrow's messages quote the row: they are never logged. Only reading is guarded here, so
-    an error while turning rows already read into facts is never taken for a bad file.
-    """
-    try:
-        reader = pcsv.open_csv(stream, _READ, _PARSE, _CONVERT)
-        while True:
-            try:
-                yield reader.read_next_batch()
-            except StopIteration:
-                return
-    except pa.ArrowInvalid:
-        yield None
-
-
 class _Items:
     """The baskets of variants B-D split into items, each distinct item parsed once per run.
 
@@ -394,20 +375,49 @@ def _lookup(column: pa.Array, memo: Memo[T], kind: pa.DataType) -> pa.Array:
     return pa.array(values, kind).take(encoded.indices)
 
 
-class _LineCounter:
-    """A binary stream counting the physical lines read from it, as Python's csv counts them
-    (``\\n``, ``\\r\\n`` or a lone ``\\r`` ends a line; the last may have no ending)."""
+class _RawFile:
+    """A raw file as Arrow reads it, counting its physical lines as Python's csv does
+    (``\\n``, ``\\r\\n`` or a lone ``\\r`` ends one; the last may have no ending) and the
+    whitespace-only lines Arrow skips (the row reader skips them too)."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self._endings = 0
         self._after_cr = False
         self._last = b"\n"
+        self._blank_rows: list[int] = []
         self.closed = False
 
-    @property
-    def count(self) -> int:
-        return self._endings + (self._last not in b"\r\n")
+    def batches(self) -> Iterator[pa.RecordBatch | None]:
+        """Arrow's record batches, then None if Arrow cannot read the rest as seven string
+        fields a record (e.g. a record of six fields, bytes not UTF-8, no bytes at all).
+
+        Arrow's messages quote the row: they are never logged. Only reading is guarded here,
+        so an error while turning rows already read into facts is never taken for a bad file.
+        """
+        parse = pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=self._skip_blank)
+        try:
+            reader = pcsv.open_csv(self, _READ, parse, _CONVERT)
+            while True:
+                try:
+                    yield reader.read_next_batch()
+                except StopIteration:
+                    return
+        except pa.ArrowInvalid:
+            yield None
+
+    def one_record_a_line(self, records: int) -> bool:
+        """Whether each record read was one physical line, and the whitespace-only lines
+        skipped all came after the last of them (so line numbers run on unbroken)."""
+        lines = self._endings + (self._last not in b"\r\n")
+        skipped = self._blank_rows
+        return lines == records + len(skipped) and all(row > records for row in skipped)
+
+    def _skip_blank(self, row: pcsv.InvalidRow) -> str:
+        if row.text.strip():
+            return "error"
+        self._blank_rows.append(row.number)  # the record count so far: one a line, if so
+        return "skip"
 
     def read(self, size: int = -1) -> bytes:
         data = self._stream.read(size)

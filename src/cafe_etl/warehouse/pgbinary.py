@@ -45,7 +45,8 @@ def encode(rows: pa.Table) -> Iterator[bytes]:
     """COPY data (header, tuples, trailer) for ``rows``, in blocks.
 
     Rows are grouped by the byte lengths of their string values (null counts as its own
-    length), so the output holds the same rows, not necessarily in the same order.
+    length), so the output holds the same rows, not necessarily in the same order; meant
+    for tables whose strings take few lengths (the fact tables: CARD/CASH, token or null).
     """
     yield HEADER
     strings = [name for name, field in zip(rows.column_names, rows.schema, strict=True)
@@ -79,7 +80,7 @@ def _tuples(rows: pa.Table, string_lengths: dict[str, int]) -> np.ndarray:
         width = string_lengths.get(name)
         fields.append((f"{name}_length", ">i4"))
         if width is None:
-            fields.append((name, _fixed(field.type) or ""))
+            fields.append((name, _dtype(field.type)))
         elif width > 0:
             fields.append((name, f"S{width}"))
     out = np.empty(rows.num_rows, dtype=np.dtype(fields))
@@ -108,6 +109,13 @@ def _fixed(kind: pa.DataType) -> np.dtype | None:
     return None
 
 
+def _dtype(kind: pa.DataType) -> np.dtype:
+    dtype = _fixed(kind)
+    if dtype is None:  # supports() said no: not reached
+        raise ValueError(f"no binary COPY form for {kind}")
+    return dtype
+
+
 def _values(column: pa.Array, kind: pa.DataType) -> np.ndarray:
     if pa.types.is_timestamp(kind):
         micros = np.asarray(column.cast(pa.timestamp("us")).cast(pa.int64()).to_numpy())
@@ -117,7 +125,7 @@ def _values(column: pa.Array, kind: pa.DataType) -> np.ndarray:
     if pa.types.is_decimal(kind):
         pennies = column.cast(pa.decimal128(19, 2)).view(pa.decimal128(19, 0)).cast(pa.int64())
         whole, pence = np.divmod(pennies.to_numpy(), 100)
-        numeric = np.empty(len(column), dtype=_fixed(kind) or "")
+        numeric = np.empty(len(column), dtype=_dtype(kind))
         numeric["head"] = _NUMERIC_HEAD
         numeric["digits"] = np.stack([whole // 10_000, whole % 10_000, pence * 100], axis=1)
         return numeric
