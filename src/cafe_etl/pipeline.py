@@ -21,7 +21,6 @@ from cafe_etl.config import Settings
 from cafe_etl.errors import ConfigError, TransientError
 from cafe_etl.formats import read_records
 from cafe_etl.ledger import Action, Ledger
-from cafe_etl.regions import region_of
 from cafe_etl.storage import Source
 from cafe_etl.transform.columnar import ColumnarBatch
 from cafe_etl.transform.normalise import NOT_CSV, NOT_UTF8, FileSummary, FileTransform, ParseCache
@@ -346,10 +345,8 @@ class Pipeline:
         if read.reason:
             loader.remove_file(file_id)
             return read
-        loader.add_branches({k: (name, region_of(name)) for k, name in transform.branches.items()})
-        loader.add_products(
-            {k: (item.name, item.size, item.flavour) for k, item in transform.products.items()}
-        )
+        loader.add_branches(transform.branches)
+        loader.add_products(transform.products)
         return read
 
 

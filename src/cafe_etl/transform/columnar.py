@@ -22,7 +22,6 @@ import pyarrow.csv as pcsv
 
 from cafe_etl import formats, keys, tables
 from cafe_etl.formats import Layout
-from cafe_etl.regions import region_of
 from cafe_etl.transform import validate as v
 from cafe_etl.transform.normalise import (
     FactTables,
@@ -270,8 +269,8 @@ class ColumnarBatch:
         summary.rejects.update(checked.rejects)
         summary.branch_ids.update(checked.branch_ids)
         summary.business_dates.update(checked.business_dates)
-        self._loader.add_branches(_named(transform.branches))
-        self._loader.add_products(_described(transform.products))
+        self._loader.add_branches(transform.branches)
+        self._loader.add_products(transform.products)
 
     def _note_accepted(self, transactions: pa.Table, basket_items: pa.Table) -> None:
         """Each file's loaded rows, branches and days; the branches and products sold."""
@@ -285,9 +284,9 @@ class ColumnarBatch:
             summary.business_dates.add(group["business_date"])
         cache = self._cache
         branches = pc.unique(transactions["branch_id"]).to_pylist()
-        self._loader.add_branches(_named({k: cache.branches[k] for k in branches}))
+        self._loader.add_branches({k: cache.branches[k] for k in branches})
         products = pc.unique(basket_items["product_id"]).to_pylist()
-        self._loader.add_products(_described({k: cache.products[k] for k in products}))
+        self._loader.add_products({k: cache.products[k] for k in products})
 
 
 class _Items:
@@ -433,11 +432,3 @@ class _RawFile:
 
     def close(self) -> None:
         self.closed = True
-
-
-def _named(branches: dict[int, str]) -> dict[int, tuple[str, str]]:
-    return {k: (name, region_of(name)) for k, name in branches.items()}
-
-
-def _described(products: dict[int, v.Item]) -> dict[int, tuple[str, str | None, str | None]]:
-    return {k: (item.name, item.size, item.flavour) for k, item in products.items()}

@@ -17,7 +17,9 @@ import pyarrow as pa
 
 from cafe_etl import tables
 from cafe_etl.errors import ConfigError
+from cafe_etl.regions import region_of
 from cafe_etl.transform.normalise import Chunk, FactTables, fact_tables
+from cafe_etl.transform.validate import Item
 
 log = logging.getLogger(__name__)
 
@@ -254,13 +256,17 @@ class Loader:
         if self._fact_rows >= self._buffer_rows:
             self._flush_facts()
 
-    def add_branches(self, branches: dict[int, tuple[str, str]]) -> None:
+    def add_branches(self, names: dict[int, str]) -> None:
+        """Branches by key and name; each row gets its region (``regions.csv``)."""
         known = self._warehouse.known_branches
-        self.branches.update((k, b) for k, b in branches.items() if known.get(k) != b)
+        rows = {k: (name, region_of(name)) for k, name in names.items()}
+        self.branches.update((k, row) for k, row in rows.items() if known.get(k) != row)
 
-    def add_products(self, products: dict[int, tuple[str, str | None, str | None]]) -> None:
+    def add_products(self, products: dict[int, Item]) -> None:
         known = self._warehouse.known_products
-        self.products.update((k, p) for k, p in products.items() if k not in known)
+        self.products.update(
+            (k, (p.name, p.size, p.flavour)) for k, p in products.items() if k not in known
+        )
 
     def record(self, row: LedgerRow) -> None:
         """Write a file's ledger row, replacing an earlier row of the same version."""
