@@ -98,6 +98,30 @@ CASES: dict[str, tuple[str | bytes, bool]] = {
         ),
         False,
     ),
+    "a header with ISO times and flat baskets (variant A)": (
+        lines(HEADER, '2021-02-23 09:00:00,Isle of Wight,Ann,"Large,Latte,2.45",CASH,2.45,None'),
+        False,
+    ),
+    "a BOM without a header": ("\ufeff" + lines(*GOOD), True),
+    "every field quoted, and odd quoting in a name": (
+        lines(
+            '"25/08/2021 09:00","Leeds","Ann","Regular Latte - 2.15","2.15","CASH",""',
+            '25/08/2021 09:01,Leeds,"Bob"by,Regular Latte - 2.15,2.15,"CARD","4111111111111111"',
+        ),
+        True,
+    ),
+    "names beyond ASCII": (
+        lines(
+            "25/08/2021 09:00,Llanfair \u2013 Gwynedd,Zoë,Crème brûlée - 2.50,2.50,CASH,",
+            "25/08/2021 09:01,Llanfair \u2013 Gwynedd,Siân,Regular Café au lait - 2.15,2.15,CASH,",
+        ),
+        True,
+    ),
+    "spaces on the last line, no line end": (lines(*GOOD) + "  ", True),
+    "a field longer than the row reader's limit": (
+        lines(GOOD[0], "25/08/2021 09:01,Leeds," + "N" * 140_000 + ",Latte - 2.15,2.15,CASH,"),
+        False,
+    ),
     "first row without a date": (lines(",Leeds,Ann,Regular Latte - 2.15,2.15,CASH,", *GOOD), False),
     "a header only": (lines(HEADER), False),
     "a header of other columns": (lines("Timestamp,A,B,C,D,E,F", *GOOD), False),
@@ -171,24 +195,52 @@ def test_a_file_read_in_many_arrow_batches_loads_the_same_rows(
     late_blank_line: bool, landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Batches of a few rows: line numbers and variant run on across batches, and a blank
-    line found after rows were already sent takes them back out before the row reader."""
+    line found after rows were already sent takes them back out before the row reader,
+    leaving the rows of another file of the same transaction alone."""
     day = generate(landing, branches=2, days=1, start=date(2024, 5, 6), seed=3, variant="B").files
     for path in day:  # variant B ends with a line holding one space; add a late blank line
         body = path.read_text()
         cut = body.rfind("\n", 0, len(body) - 200)
         path.write_text(body[:cut] + ("\n" if late_blank_line else "") + body[cut:])
+    write(landing, "zz_leeds.csv", lines(*GOOD))
     monkeypatch.setattr(columnar, "_READ", columnar.pcsv.ReadOptions(
         column_names=columnar._RAW, use_threads=False, block_size=4096
     ))  # fmt: skip
     fast, rows_only = f"duckdb:///{tmp_path}/fast.duckdb", f"duckdb:///{tmp_path}/rows.duckdb"
 
     answers = load(landing, fast, monkeypatch, columnar_reader=True, chunk_rows=50)
-    load(landing, rows_only, monkeypatch, columnar_reader=False)
+    load(landing, rows_only, monkeypatch, columnar_reader=False, chunk_rows=50)
 
-    assert answers == [not late_blank_line] * len(day)
+    assert sorted(answers) == sorted([not late_blank_line] * len(day) + [True])
     assert contract(fast) == contract(rows_only)
-    variants = Etl(fast).query("SELECT DISTINCT variant FROM loaded_files")
-    assert variants == [("B",)]
+    variants = Etl(fast).query("SELECT variant, COUNT(*) FROM loaded_files GROUP BY variant")
+    assert variants == [("B", 3)]
+
+
+@pytest.mark.parametrize(("odd_row", "variant"), [(900, "C"), (1_100, "B")])
+def test_the_variant_is_judged_on_the_first_thousand_rows_on_both_paths(
+    odd_row: int, variant: str, landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Totals printed with two decimals make variant B; one ``2.150`` among the first
+    1,000 rows makes it C, after them it does not, however the file is cut into batches."""
+    rows = [
+        f"25/08/2021 {8 + n // 60:02d}:{n % 60:02d},Leeds,Ann,Regular Latte - 2.15,"
+        f"{'2.150' if n == odd_row else '2.15'},CASH,"
+        for n in range(1_200)
+    ]
+    write(landing, "leeds.csv", lines(*rows))
+    monkeypatch.setattr(columnar, "_READ", columnar.pcsv.ReadOptions(
+        column_names=columnar._RAW, use_threads=False, block_size=4096
+    ))  # fmt: skip
+    found = []
+    for name, fast_path in (("fast", True), ("rows", False)):
+        url = f"duckdb:///{tmp_path}/{name}.duckdb"
+        assert load(landing, url, monkeypatch, columnar_reader=fast_path, chunk_rows=50) == [
+            fast_path
+        ]
+        found.append(Etl(url).scalar("SELECT variant FROM loaded_files"))
+
+    assert found == [variant, variant]
 
 
 def test_an_arrow_error_while_turning_rows_into_facts_fails_the_run_and_loads_nothing(

@@ -12,9 +12,10 @@ reasons, details and line numbers are the row reader's, whichever path a file ta
 """
 
 import contextlib
+import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,11 +25,13 @@ from cafe_etl import formats, keys, tables
 from cafe_etl.formats import Layout
 from cafe_etl.transform import validate as v
 from cafe_etl.transform.normalise import (
+    VARIANT_ROWS,
     FactTables,
     FileSummary,
     FileTransform,
     Memo,
     ParseCache,
+    T,
     looks_dated,
     repeated,
     two_decimals,
@@ -38,7 +41,6 @@ from cafe_etl.transform.redact import Tokeniser
 if TYPE_CHECKING:
     from cafe_etl.warehouse.base import Loader
 
-T = TypeVar("T")
 _RAW = [f"field{i}" for i in range(formats.FIELD_COUNT)]
 _ROLES = ("timestamp", "branch", "basket", "total", "payment", "card")
 _READ = pcsv.ReadOptions(column_names=_RAW, use_threads=False, block_size=1 << 20)
@@ -48,8 +50,6 @@ _CONVERT = pcsv.ConvertOptions(
     strings_can_be_null=False,
     quoted_strings_can_be_null=False,
 )
-_VARIANT_ROWS = 1_000
-"""A file is variant B if the totals of its first rows all have two decimals (as FileTransform)."""
 
 
 @dataclass
@@ -59,8 +59,8 @@ class _File:
     layout: Layout
     header: bool
     summary: FileSummary = field(default_factory=FileSummary)
-    rows_sent: int = 0
-    """Rows of the file already turned into fact rows (and handed to the loader)."""
+    sent: bool = False
+    """Whether rows of the file were already turned into fact rows for the loader."""
     two_decimals: bool = True
 
 
@@ -99,7 +99,8 @@ class ColumnarBatch:
     def read(self, file_id: int, stream: BinaryIO) -> bool:
         """Take a whole file; False if it is not one Arrow reads as the row reader does.
 
-        A file given back leaves nothing behind: rows of it already sent are removed again.
+        A file given back leaves no fact rows behind: rows of it already sent are removed
+        again (branches and products they named stay; the row reader names the same ones).
         """
         source = _RawFile(stream)
         taken = self._read(file_id, source.batches())
@@ -127,12 +128,12 @@ class ColumnarBatch:
             if batch is None:
                 return False
             table = pa.Table.from_batches([batch])
+            if _longest_field(table) > csv.field_size_limit():
+                return False  # the row reader refuses such a file: let it say so
             if file_id not in self._files:
-                first = table.slice(0, 1).to_pylist()
-                state = self._start(file_id, [first[0][name] for name in _RAW] if first else [])
-                if state is None:
+                if self._start(file_id, table) is None:
                     return False
-                table = table.slice(int(state.header))
+                table = table.slice(int(self._files[file_id].header))
             state = self._files[file_id]
             if table.num_rows:
                 roles = table.select([_RAW[getattr(state.layout, role)] for role in _ROLES])
@@ -150,18 +151,19 @@ class ColumnarBatch:
                 self._send()
         return first_row > 0  # a file of no rows: the row reader's summary
 
-    def _start(self, file_id: int, fields: list[str]) -> _File | None:
-        """The file's layout from its first record, or None where the row reader must decide."""
-        if len(fields) != formats.FIELD_COUNT:
+    def _start(self, file_id: int, table: pa.Table) -> _File | None:
+        """The file's layout from its first records, as ``FileTransform`` decides it, or None
+        where the row reader must decide (no data record first, variant A's flat baskets)."""
+        first = [[row[name] for name in _RAW] for row in table.slice(0, 2).to_pylist()]
+        header = bool(first) and formats.is_header((1, first[0]))
+        data = first[1:] if header else first
+        if not data or not (header or looks_dated(data[0][0])):
             return None
-        record = (1, fields)
-        header = formats.is_header(record)
-        layout: Layout | None = None
-        if header:
-            layout = formats.header_layout(record)
-        elif looks_dated(fields[0]):
-            layout = formats.detect_layout(record)
-        if layout is None or layout.flat_basket:  # variant A's flat baskets: the row reader
+        named = formats.header_layout((1, first[0])) if header else None
+        if header and named is None:
+            return None
+        layout = formats.detect_layout((1 + header, data[0]), named)
+        if layout.flat_basket:
             return None
         self._files[file_id] = state = _File(layout, header)
         return state
@@ -170,7 +172,7 @@ class ColumnarBatch:
         state = self._files.pop(file_id, None)
         self._parts = [part for part in self._parts if part.file_id != file_id]
         self._rows = sum(part.table.num_rows for part in self._parts)
-        if state is not None and state.rows_sent:
+        if state is not None and state.sent:
             self._loader.remove_file(file_id)
 
     def _send(self) -> None:
@@ -183,7 +185,7 @@ class ColumnarBatch:
         for file_id, rows in suspects.items():
             self._check_one_by_one(file_id, rows)
         for part in parts:
-            self._files[part.file_id].rows_sent += part.table.num_rows
+            self._files[part.file_id].sent = True
 
     def _facts(self, parts: list[_Part]) -> tuple[FactTables, dict[int, list[formats.Record]]]:
         cache, counts = self._cache, [part.table.num_rows for part in parts]
@@ -236,8 +238,8 @@ class ColumnarBatch:
         offset = 0
         for part in parts:
             rows = part.table.num_rows
-            if part.first_row < _VARIANT_ROWS:
-                head = totals.slice(offset, min(rows, _VARIANT_ROWS - part.first_row))
+            if part.first_row < VARIANT_ROWS:
+                head = totals.slice(offset, min(rows, VARIANT_ROWS - part.first_row))
                 state = self._files[part.file_id]
                 state.two_decimals = state.two_decimals and all(
                     map(two_decimals, pc.unique(head).to_pylist())
@@ -293,51 +295,57 @@ class ColumnarBatch:
 class _Items:
     """The baskets of variants B-D split into items, each distinct item parsed once per run.
 
-    Items parsing to the same (product, unit price) share a ``line`` number, so counting a
-    basket's repeats is counting one integer key per item: ``row * lines + line``.
+    Items parsing to the same (product, unit price) share a ``kind`` number, so counting a
+    basket's repeats is counting one integer key per item: ``row * kinds + kind``.
     """
 
     def __init__(self, baskets: pa.Array, cache: ParseCache) -> None:
         self.per_row = pc.split_pattern(baskets, ",")
         items = pc.dictionary_encode(self.per_row.flatten())
-        self.lines: dict[tuple[int, int], int] = {}
-        line_of_item: list[int | None] = []
+        self.kinds: dict[tuple[int, int], int] = {}
+        kind_of_item: list[int | None] = []
         for raw in items.dictionary.to_pylist():
             try:
                 parsed = cache.item(raw)
             except v.Rejected:
-                line_of_item.append(None)
+                kind_of_item.append(None)
             else:
-                line_of_item.append(self.lines.setdefault(parsed, len(self.lines)))
-        self.line = pa.array(line_of_item, pa.int64()).take(items.indices)
-        product_ids, prices = zip(*self.lines, strict=True) if self.lines else ((), ())
+                kind_of_item.append(self.kinds.setdefault(parsed, len(self.kinds)))
+        self.kind = pa.array(kind_of_item, pa.int64()).take(items.indices)
+        product_ids, prices = zip(*self.kinds, strict=True) if self.kinds else ((), ())
         self.product_ids = pa.array(product_ids, pa.int64())
         self.prices = pa.array(prices, pa.int64())
         offsets = self.per_row.offsets
-        self.sums = _per_row(pc.fill_null(self.prices.take(self.line), 0), offsets)
-        unknown = pc.cast(pc.is_null(self.line), pa.int64())
+        self.sums = _per_row(pc.fill_null(self.prices.take(self.kind), 0), offsets)
+        unknown = pc.cast(pc.is_null(self.kind), pa.int64())
         self.all_known = pc.equal(_per_row(unknown, offsets), 0)
 
     def table(self, good: pa.Array, transaction_ids: pa.Array) -> pa.Table:
         """Basket items of the good rows, one row per distinct (product, unit price) each."""
         rows = pc.list_parent_indices(self.per_row).cast(pa.int64())
         keep = good.take(rows)
-        width = pa.scalar(max(len(self.lines), 1), pa.int64())
+        width = pa.scalar(max(len(self.kinds), 1), pa.int64())
         counted = pc.value_counts(
-            pc.add(pc.multiply(rows.filter(keep), width), self.line.filter(keep))
+            pc.add(pc.multiply(rows.filter(keep), width), self.kind.filter(keep))
         )
-        keys = counted.field("values")
-        row = pc.divide(keys, width)  # integer division: both are integers
-        line = pc.subtract(keys, pc.multiply(row, width))
+        found = counted.field("values")
+        row = pc.divide(found, width)  # integer division: both are integers
+        kind = pc.subtract(found, pc.multiply(row, width))
         return pa.table(
             [
                 transaction_ids.take(row),
-                self.product_ids.take(line),
-                tables.money(self.prices.take(line)),
+                self.product_ids.take(kind),
+                tables.money(self.prices.take(kind)),
                 counted.field("counts").cast(pa.int32()),
             ],
             schema=tables.BASKET_ITEMS,
         )
+
+
+def _longest_field(table: pa.Table) -> int:
+    """Bytes of the longest value in a batch (the row reader's limit counts characters)."""
+    lengths = (pc.max(pc.binary_length(column)).as_py() or 0 for column in table.columns)
+    return max(lengths, default=0)
 
 
 def _tokens(tokenise: Tokeniser, cards: pa.Array) -> pa.Array:

@@ -28,6 +28,8 @@ NOT_UTF8 = "not_utf8"
 _EPOCH = datetime(1970, 1, 1)
 _LOOKS_DATED = re.compile(r"\s*\d{1,4}[-/]\d{1,2}[-/]\d{1,4}")
 _TWO_DECIMALS = re.compile(r"\s*\d+\.\d\d\s*")
+VARIANT_ROWS = 1_000
+"""A file is variant B if the totals of its first this many records all have two decimals."""
 
 
 class Memo(Generic[T]):
@@ -40,20 +42,22 @@ class Memo(Generic[T]):
         self._parse = parse
         self._limit = limit
         self.values: dict[str, T] = {}
-        self._rejections: dict[str, v.Rejected] = {}
+        self._rejections: dict[str, tuple[str, str]] = {}
+        """(reason, detail): a fresh exception each time, so no traceback (and none of the
+        frames and rows it would hold) outlives the row it was raised for."""
 
     def __call__(self, raw: str) -> T:
         if raw in self.values:
             return self.values[raw]
         if raw in self._rejections:
-            raise self._rejections[raw]
+            raise v.Rejected(*self._rejections[raw])
         if len(self.values) + len(self._rejections) >= self._limit:
             self.values.clear()
             self._rejections.clear()
         try:
             value = self.values[raw] = self._parse(raw)
         except v.Rejected as rejected:
-            self._rejections[raw] = rejected
+            self._rejections[raw] = (rejected.reason, rejected.detail)
             raise
         return value
 
@@ -221,6 +225,7 @@ class FileTransform:
         self._header = False
         self._header_layout: Layout | None = None
         self._two_decimal_totals = True
+        self._totals_seen = 0
 
     def chunks(self, records: Iterable[Record]) -> Iterator[Chunk]:
         """Yield chunks of at most ``chunk_rows`` records; fills ``summary`` when exhausted.
@@ -262,9 +267,17 @@ class FileTransform:
             return
         dated = (r for r in complete if looks_dated(r[1][0]) or self._header)
         self._layout = formats.detect_layout(next(dated, complete[0]), self._header_layout)
-        total_at = self._layout.total
-        self._two_decimal_totals = all(
-            two_decimals(fields[total_at]) for _, fields in complete[:1000]
+
+    def _note_totals(self, records: list[Record]) -> None:
+        """Variant B prints every total with two decimals: judged on the file's first
+        ``VARIANT_ROWS`` complete records, whatever the chunk size."""
+        if self._layout is None or self._totals_seen >= VARIANT_ROWS:
+            return
+        total_at, wanted = self._layout.total, VARIANT_ROWS - self._totals_seen
+        totals = [fields[total_at] for _, fields in records if len(fields) == formats.FIELD_COUNT]
+        self._totals_seen += len(totals[:wanted])
+        self._two_decimal_totals = self._two_decimal_totals and all(
+            map(two_decimals, totals[:wanted])
         )
 
     def chunk(self, records: list[Record]) -> Chunk:
@@ -272,6 +285,7 @@ class FileTransform:
         first records seen (or the ``layout`` given)."""
         if self._layout is None:
             self._detect(records)
+        self._note_totals(records)
         layout = self._layout or formats.DMY_LAYOUT
         cache = self._cache
         baskets = _Basket(cache.flat_basket if layout.flat_basket else cache.basket)

@@ -59,7 +59,9 @@ def encode(rows: pa.Table) -> Iterator[bytes]:
 def _by_string_lengths(
     rows: pa.Table, strings: list[str]
 ) -> Iterator[tuple[tuple[int, ...], pa.Table]]:
-    if not strings or not rows.num_rows:
+    if not rows.num_rows:
+        return
+    if not strings:
         yield (), rows
         return
     lengths = {
