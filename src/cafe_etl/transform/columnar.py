@@ -103,7 +103,7 @@ class ColumnarBatch:
         again (branches and products they named stay; the row reader names the same ones).
         """
         source = _RawFile(stream)
-        taken = self._read(file_id, source.batches())
+        taken = self._read(file_id, source)
         known = self._files.get(file_id)
         if taken and known and source.one_record_a_line(known.summary.rows_read + known.header):
             return True
@@ -122,13 +122,14 @@ class ColumnarBatch:
         self._files = {}
         return summaries
 
-    def _read(self, file_id: int, batches: Iterator[pa.RecordBatch | None]) -> bool:
+    def _read(self, file_id: int, source: "_RawFile") -> bool:
         first_row = 0
-        for batch in batches:
+        for batch in source.batches():
             if batch is None:
                 return False
             table = pa.Table.from_batches([batch])
-            if _longest_field(table) > csv.field_size_limit():
+            limit = csv.field_size_limit()
+            if source.size > limit and _longest_field(table) > limit:
                 return False  # the row reader refuses such a file: let it say so
             if file_id not in self._files:
                 if self._start(file_id, table) is None:
@@ -394,6 +395,8 @@ class _RawFile:
         self._after_cr = False
         self._last = b"\n"
         self._blank_rows: list[int] = []
+        self.size = 0
+        """Bytes read so far."""
         self.closed = False
 
     def batches(self) -> Iterator[pa.RecordBatch | None]:
@@ -429,6 +432,7 @@ class _RawFile:
 
     def read(self, size: int = -1) -> bytes:
         data = self._stream.read(size)
+        self.size += len(data)
         if data:
             crlf = data.count(b"\r\n") + (self._after_cr and data[:1] == b"\n")
             self._endings += data.count(b"\n") + data.count(b"\r") - crlf
