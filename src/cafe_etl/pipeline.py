@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import BinaryIO
 
 from cafe_etl import keys, storage
 from cafe_etl.config import Settings
@@ -321,8 +322,7 @@ class Pipeline:
         """Read one file into the loader: None if the columnar batch took it, else its summary."""
         with source.open() as raw:
             taken = batch.read(file_id, raw)
-            if storage.version_of(raw) != inspection.version:
-                raise TransientError(f"{source.name} changed after it was checked")
+            _check_unchanged(source, raw, inspection)
         if taken:
             return None
         transform = FileTransform(
@@ -337,8 +337,7 @@ class Pipeline:
                     read = transform.summary
                 except UnicodeDecodeError:  # it was UTF-8 when hashed: it has been rewritten
                     read = FileSummary(reason=NOT_UTF8)
-                if storage.version_of(raw) != inspection.version:
-                    raise TransientError(f"{source.name} changed after it was checked")
+                _check_unchanged(source, raw, inspection)
         except csv.Error as error:  # e.g. an unclosed quote swallowing the rest of the file
             log.warning("%s is not readable as CSV: %s", source.name, error)
             read = FileSummary(reason=NOT_CSV)
@@ -348,6 +347,12 @@ class Pipeline:
         loader.add_branches(transform.branches)
         loader.add_products(transform.products)
         return read
+
+
+def _check_unchanged(source: Source, raw: BinaryIO, inspection: storage.Inspection) -> None:
+    """Raise ``TransientError`` if a file was rewritten since it was hashed: read it again."""
+    if storage.version_of(raw) != inspection.version:
+        raise TransientError(f"{source.name} changed after it was checked")
 
 
 @contextmanager

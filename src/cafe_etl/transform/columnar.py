@@ -69,8 +69,8 @@ class _Part:
     """Consecutive rows of one file: ``table`` has the ``_ROLES`` columns, raw strings."""
 
     file_id: int
-    first_line: int
     first_row: int
+    """Data rows of the file before this part (its line is this + 1, + 1 after a header)."""
     table: pa.Table
 
 
@@ -138,13 +138,7 @@ class ColumnarBatch:
             state = self._files[file_id]
             if table.num_rows:
                 roles = table.select([_RAW[getattr(state.layout, role)] for role in _ROLES])
-                part = _Part(
-                    file_id,
-                    first_row + 1 + state.header,
-                    first_row,
-                    roles.rename_columns(list(_ROLES)),
-                )
-                self._parts.append(part)
+                self._parts.append(_Part(file_id, first_row, roles.rename_columns(list(_ROLES))))
                 self._rows += table.num_rows
                 first_row += table.num_rows
                 state.summary.rows_read = first_row
@@ -193,10 +187,11 @@ class ColumnarBatch:
         table = pa.concat_tables(part.table for part in parts)
         raw = {role: table.column(role).combine_chunks() for role in _ROLES}
         file_ids = repeated([part.file_id for part in parts], counts, pa.int64())
+        first_lines = [p.first_row + 1 + self._files[p.file_id].header for p in parts]
         lines = pa.concat_arrays(
             [
-                pa.array(range(p.first_line, p.first_line + n), pa.int64())
-                for p, n in zip(parts, counts, strict=True)
+                pa.array(range(first, first + n), pa.int64())
+                for first, n in zip(first_lines, counts, strict=True)
             ]
         )
         occurred_at = _lookup(raw["timestamp"], cache.timestamp, pa.int64())

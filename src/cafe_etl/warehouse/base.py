@@ -301,7 +301,7 @@ class Loader:
         for name in tables.FACT_TABLES:
             parts = [rows for batch in batches if (rows := getattr(batch, name)).num_rows]
             if parts:
-                self._warehouse.insert_arrow(name, pa.concat_tables(parts).combine_chunks())
+                self._warehouse.insert_arrow(name, pa.concat_tables(parts))
         self._chunks, self._facts, self._fact_rows = [], [], 0
 
     def _flush_dimensions(self) -> None:
