@@ -6,7 +6,7 @@ and into one already holding 30 days, and compares it with, in the same run:
 
 - the physical limit of the schema: a plain COPY of the same output rows into empty tables
   of the same definitions (keys and indexes included), in one transaction, basket items in
-  the order their index fills fastest (as cafe-etl sends them);
+  key order (the order their index fills fastest);
 - a naive loader: one ``execute`` per row and a commit per file, timed on a sample of files
   into the same kind of database (empty, or holding 30 days) and extrapolated to the whole
   volume.

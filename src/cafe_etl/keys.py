@@ -1,8 +1,17 @@
 """Deterministic surrogate keys, identical on every engine and in every run.
 
 Keys are 63-bit integers (positive BIGINT everywhere): blake2b of the natural key for
-dimensions and files; a splitmix64 mix of the file key and line number for transactions,
-computed column-wise so a million rows cost milliseconds.
+dimensions and files. A transaction's key is its file's start (a splitmix64 mix of the file
+key) plus its line number, modulo 2**63, computed column-wise so a million rows cost
+milliseconds. A file's transactions thus hold consecutive keys: PostgreSQL's
+``basket_items(transaction_id)`` index takes a file's rows in one or two leaf pages instead
+of one random page per row, with no sort first (measured: COPY of 2.3 M basket items into a
+table holding 2.2 M, 3.4 s -> 2.6 s of server time).
+
+Two files' keys can only meet if their starts lie closer than the longer file's line count:
+for n files of L lines that has probability about n**2 * L / 2**63, some 3e-5 for ten years
+of 150 branches' daily files of 1,000 lines (550,000 files), where a key hashed per row
+(n*L keys, probability (n*L)**2 / 2**64) would give 2e-2.
 """
 
 from hashlib import blake2b
@@ -37,10 +46,11 @@ def _u64(value: int) -> pa.Scalar:
 
 
 def row_keys(file_id: int | pa.Array, line_numbers: pa.Array) -> pa.Array:
-    """Transaction keys for line numbers of one file, or of each row's own file (splitmix64)."""
-    files = _u64(file_id) if isinstance(file_id, int) else file_id.cast(pa.uint64())
-    z = pc.add(line_numbers.cast(pa.uint64()), files)
+    """Transaction keys for line numbers of one file, or of each row's own file: the file's
+    start (a splitmix64 mix of its key) plus the line number, modulo 2**63."""
+    z = _u64(file_id) if isinstance(file_id, int) else file_id.cast(pa.uint64())
     z = pc.multiply(pc.bit_wise_xor(z, pc.shift_right(z, _u64(30))), _u64(0xBF58476D1CE4E5B9))
     z = pc.multiply(pc.bit_wise_xor(z, pc.shift_right(z, _u64(27))), _u64(0x94D049BB133111EB))
-    z = pc.bit_wise_xor(z, pc.shift_right(z, _u64(31)))
+    start = pc.bit_wise_xor(z, pc.shift_right(z, _u64(31)))
+    z = pc.add(start, line_numbers.cast(pa.uint64()))  # wraps modulo 2**64, masked to 2**63
     return pc.bit_wise_and(z, _u64(_MASK_63)).cast(pa.int64())

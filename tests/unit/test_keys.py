@@ -134,6 +134,39 @@ def test_row_keys_are_deterministic_and_follow_the_line_order() -> None:
     assert backward == forward[::-1]
 
 
+def test_a_files_transactions_hold_consecutive_keys_a_line_apart() -> None:
+    file_id = keys.file_key("leeds_28-03-2025_09-00-00.csv", "f" * 64)
+
+    ids = keys.row_keys(file_id, pa.array([2, 3, 4, 10], pa.int64())).to_pylist()
+
+    start = ids[0] - 2
+    assert ids == [start + 2, start + 3, start + 4, start + 10]
+
+
+def _file_id_starting_at(start: int) -> int:
+    """The file key whose splitmix64 mix is ``start`` (the mix inverted step by step)."""
+
+    def undo_shift_xor(value: int, shift: int) -> int:
+        result = value
+        for _ in range(64 // shift):
+            result = value ^ (result >> shift)
+        return result
+
+    z = undo_shift_xor(start, 31)
+    z = z * pow(0x94D049BB133111EB, -1, 2**64) % 2**64
+    z = undo_shift_xor(z, 27)
+    z = z * pow(0xBF58476D1CE4E5B9, -1, 2**64) % 2**64
+    return undo_shift_xor(z, 30)
+
+
+def test_a_file_starting_at_the_top_of_the_key_range_wraps_round_to_zero() -> None:
+    file_id = _file_id_starting_at(2**64 - 2)
+
+    ids = keys.row_keys(file_id, pa.array([1, 2, 3], pa.int64())).to_pylist()
+
+    assert ids == [MAX_63 - 1, 0, 1]
+
+
 def test_row_keys_of_the_largest_file_id_stay_non_negative() -> None:
     ids = keys.row_keys(MAX_63 - 1, pa.array([1, 2, 3, 1_000_000], pa.int64()))
 
