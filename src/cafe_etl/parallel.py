@@ -12,6 +12,7 @@ thread (a progress bar's) exists, hence ``start()`` first and ``wait()`` after.
 """
 
 import ctypes
+import gc
 import heapq
 import logging
 import multiprocessing
@@ -76,6 +77,7 @@ class ParallelRun:
 
     def start(self) -> "ParallelRun":
         self._pipeline.warehouse.close()  # each process opens its own connection
+        gc.freeze()  # the loaders' collections then skip what they inherit (Python's advice)
         for job, share in enumerate(self._shares):
             process = self._context.Process(
                 target=self._load_share, args=(job, share), name=f"cafe-etl-loader-{job}"

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from stat import S_ISREG
 from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
@@ -37,9 +38,9 @@ class Inspection:
     """The file's (mtime in ns, size) when it was hashed; None where a stream has no file."""
 
 
-def local_source(path: Path) -> Source:
-    path = path.resolve()
-    stat = path.stat()
+def local_source(path: Path, stat: os.stat_result | None = None) -> Source:
+    """The source for a file at an absolute path (its ``stat`` when already known)."""
+    stat = stat or path.stat()
     return Source(
         path.name, path.as_uri(), stat.st_mtime, partial(_open_binary, path), stat.st_size
     )
@@ -53,7 +54,11 @@ def list_folder(folder: Path) -> list[Source]:
         raise ConfigError(
             f"source folder {folder} does not exist: create it or pass another SOURCE"
         )
-    sources = [local_source(path) for path in folder.rglob("*") if _is_csv(path)]
+    sources = []
+    for path in folder.resolve().rglob("*"):  # one stat a file, no resolve() per file
+        stat = _csv_stat(path)
+        if stat is not None:
+            sources.append(local_source(path, stat))
     return sorted(sources, key=lambda source: (source.modified, source.uri))
 
 
@@ -119,5 +124,12 @@ def _open_binary(path: Path) -> BinaryIO:
     return path.open("rb")
 
 
-def _is_csv(path: Path) -> bool:
-    return path.suffix.lower() == ".csv" and path.is_file()
+def _csv_stat(path: Path) -> os.stat_result | None:
+    """The file's status if it is a regular file (or a link to one) named ``*.csv``."""
+    if path.suffix.lower() != ".csv":
+        return None
+    try:
+        stat = path.stat()
+    except OSError:  # gone since it was listed, or a broken link
+        return None
+    return stat if S_ISREG(stat.st_mode) else None
