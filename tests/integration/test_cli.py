@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from cafe_etl.cli import app
+from cafe_etl.warehouse import connect
 
 from .rawfiles import expected, lines, records, write
 
@@ -314,6 +315,29 @@ def test_demo_refuses_a_folder_it_did_not_create(tmp_path: Path) -> None:
 
     assert_one_line_error(result, str(mine), "--dir")
     assert (mine / "precious.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("command", ["run", "init-db"])
+def test_a_bad_duckdb_memory_limit_fails_in_one_line_naming_it(
+    tmp_path: Path, landing: Path, command: str
+) -> None:
+    write(landing, "leeds.csv", GOOD)
+    url = f"duckdb:///{tmp_path}/cafe.duckdb?memory_limit=lots"
+
+    result = invoke(command, *([landing] if command == "run" else []), "--warehouse", url)
+
+    assert_one_line_error(result, "memory_limit=lots")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"), [("", "91.5 MiB"), ("?memory_limit=2GB", "1.8 GiB")]
+)
+def test_duckdb_memory_is_capped_unless_the_url_raises_it(
+    tmp_path: Path, query: str, expected: str
+) -> None:
+    warehouse = connect(f"duckdb:///{tmp_path}/cafe.duckdb{query}")
+
+    assert warehouse.execute("SELECT current_setting('memory_limit')") == [(expected,)]
 
 
 def test_status_of_a_mistyped_duckdb_path_fails_instead_of_creating_a_warehouse(
