@@ -11,8 +11,8 @@ and into one already holding 30 days, and compares it with, in the same run:
   into the same kind of database (empty, or holding 30 days) and extrapolated to the whole
   volume.
 
-Each timing is the median of ``--repeat`` runs (3 by default): this machine's figures vary by
-10-20 % from run to run.
+Each timing, the naive loader's included, is the median of ``--repeat`` runs (3 by default):
+this machine's figures vary by 10-20 % from run to run.
 
     uv run python benchmarks/bench_postgres.py [--scale 0.1] [--sample-files 40] [--repeat 3]
 
@@ -148,8 +148,8 @@ def main() -> None:
         copy_seconds = median_of(args.repeat, fresh_copy, server, rows)
         sample = sorted(source.iterdir())[: args.sample_files]
         for label, _, template in runs[1:]:  # into the same kind of database as cafe-etl
-            taken, loaded = row_by_row(database(server, "bench_naive", template), sample)
-            naive[label] = taken / loaded * many.transactions
+            per_row = median_of(args.repeat, fresh_row_by_row, server, sample, template)
+            naive[label] = per_row * many.transactions
     print(f"\nPostgreSQL, {many.transactions:,} transactions in {many.files:,} files"
           f" (token key set; median of {args.repeat})\n")  # fmt: skip
     print("| load | seconds | transactions/s | vs plain COPY | vs one execute per row |")
@@ -169,6 +169,12 @@ def main() -> None:
 
 def fresh_run(server: str, source: Path, jobs: int, template: str | None) -> float:
     return run_cli(source, database(server, "bench_run", template), jobs)
+
+
+def fresh_row_by_row(server: str, sample: list[Path], template: str | None) -> float:
+    """Seconds per transaction of the naive loader over the sample, into a fresh database."""
+    taken, loaded = row_by_row(database(server, "bench_naive", template), sample)
+    return taken / loaded
 
 
 def fresh_copy(server: str, rows: dict[str, bytes]) -> float:
