@@ -78,12 +78,15 @@ class ParallelRun:
     def start(self) -> "ParallelRun":
         self._pipeline.warehouse.close()  # each process opens its own connection
         gc.freeze()  # the loaders' collections then skip what they inherit (Python's advice)
-        for job, share in enumerate(self._shares):
-            process = self._context.Process(
-                target=self._load_share, args=(job, share), name=f"cafe-etl-loader-{job}"
-            )
-            process.start()
-            self._processes.append(process)
+        try:
+            for job, share in enumerate(self._shares):
+                process = self._context.Process(
+                    target=self._load_share, args=(job, share), name=f"cafe-etl-loader-{job}"
+                )
+                process.start()
+                self._processes.append(process)
+        finally:
+            gc.unfreeze()  # this process collects as before
         return self
 
     def wait(self, progress: Progress | None = None) -> RunSummary:

@@ -40,7 +40,8 @@ class Inspection:
 
 def local_source(path: Path, stat: os.stat_result | None = None) -> Source:
     """The source for a file at an absolute path (its ``stat`` when already known)."""
-    stat = stat or path.stat()
+    if stat is None:
+        stat = path.stat()
     return Source(
         path.name, path.as_uri(), stat.st_mtime, partial(_open_binary, path), stat.st_size
     )

@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+import pytest
+
 from cafe_etl.storage import list_folder
 
 
@@ -33,7 +35,7 @@ def test_every_csv_below_the_folder_is_listed_oldest_first_and_nothing_else(
 
 
 def test_a_folder_given_by_a_relative_path_lists_absolute_addresses(
-    tmp_path: Path, monkeypatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "landing").mkdir()
     (tmp_path / "landing" / "hull_01-03-2026_09-00-00.csv").write_text("x")
