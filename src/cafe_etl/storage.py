@@ -1,6 +1,7 @@
 """Where raw files come from: a local folder now, S3 later, behind the same small shape."""
 
 import codecs
+import errno
 import hashlib
 import io
 import os
@@ -15,6 +16,7 @@ from urllib.parse import unquote, urlparse
 from cafe_etl.errors import CafeEtlError, ConfigError, TransientError
 
 _BLOCK = 1 << 20
+_GONE = {errno.ENOENT, errno.ENOTDIR, errno.ELOOP}
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,8 @@ def _csv_stat(path: Path) -> os.stat_result | None:
         return None
     try:
         stat = path.stat()
-    except OSError:  # gone since it was listed, or a broken link
-        return None
+    except OSError as error:
+        if error.errno in _GONE:  # removed since it was listed, or a broken link
+            return None
+        raise
     return stat if S_ISREG(stat.st_mode) else None

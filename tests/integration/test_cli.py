@@ -329,15 +329,27 @@ def test_a_bad_duckdb_memory_limit_fails_in_one_line_naming_it(
     assert_one_line_error(result, "memory_limit=lots")
 
 
-@pytest.mark.parametrize(
-    ("query", "expected"), [("", "91.5 MiB"), ("?memory_limit=2GB", "1.8 GiB")]
-)
-def test_duckdb_memory_is_capped_unless_the_url_raises_it(
-    tmp_path: Path, query: str, expected: str
+@pytest.mark.parametrize(("query", "limit"), [("", "96MB"), ("?memory_limit=2GB", "2GB")])
+def test_duckdb_memory_is_capped_at_96mb_unless_the_url_says_otherwise(
+    tmp_path: Path, query: str, limit: str
 ) -> None:
+    setting = "SELECT current_setting('memory_limit')"
+    expected = duckdb.connect(config={"memory_limit": limit}).execute(setting).fetchall()
+
     warehouse = connect(f"duckdb:///{tmp_path}/cafe.duckdb{query}")
 
-    assert warehouse.execute("SELECT current_setting('memory_limit')") == [(expected,)]
+    assert warehouse.execute(setting) == expected
+    warehouse.close()
+
+
+def test_a_warehouse_path_naming_memory_gets_no_memory_limit_hint(tmp_path: Path) -> None:
+    (tmp_path / "memory").mkdir()
+    write(tmp_path / "memory", "bad.duckdb", "this is not a DuckDB file\n")
+
+    result = invoke("init-db", "--warehouse", f"duckdb:///{tmp_path}/memory/bad.duckdb")
+
+    assert_one_line_error(result, f"{tmp_path}/memory/bad.duckdb")
+    assert "memory_limit" not in result.stderr
 
 
 def test_status_of_a_mistyped_duckdb_path_fails_instead_of_creating_a_warehouse(

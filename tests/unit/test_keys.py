@@ -103,25 +103,48 @@ def test_a_branch_and_a_product_with_the_same_name_get_different_keys() -> None:
     assert keys.branch_key("Latte") != keys.product_key("Latte", None, None)
 
 
-def test_row_keys_are_distinct_non_negative_int64_for_100k_lines() -> None:
-    lines = pa.array(range(1, 100_001), pa.int64())
-
-    ids = keys.row_keys(keys.file_key("leeds_28-03-2025_09-00-00.csv", "c" * 64), lines)
-
-    assert ids.type == pa.int64()
-    assert len(ids) == 100_000
-    assert pc.count_distinct(ids).as_py() == 100_000
-    assert pc.min(ids).as_py() >= 0
+MASK_64 = 2**64 - 1
 
 
-def test_row_keys_of_two_files_never_collide() -> None:
-    lines = pa.array(range(1, 100_001), pa.int64())
-    first = keys.file_key("leeds_28-03-2025_09-00-00.csv", "c" * 64)
-    second = keys.file_key("leeds_29-03-2025_09-00-00.csv", "d" * 64)
+def _splitmix64(value: int) -> int:
+    """The reference mix (the SplitMix64 finaliser), written out one int at a time."""
+    z = value
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK_64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK_64
+    return z ^ (z >> 31)
 
-    both = pa.concat_arrays([keys.row_keys(first, lines), keys.row_keys(second, lines)])
 
-    assert pc.count_distinct(both).as_py() == 200_000
+def _file_id_starting_at(start: int) -> int:
+    """The 64-bit value whose splitmix64 mix is ``start`` (the mix undone step by step)."""
+
+    def undo_shift_xor(value: int, shift: int) -> int:
+        result = value
+        for _ in range(64 // shift):
+            result = value ^ (result >> shift)
+        return result
+
+    z = undo_shift_xor(start, 31)
+    z = z * pow(0x94D049BB133111EB, -1, 2**64) & MASK_64
+    z = undo_shift_xor(z, 27)
+    z = z * pow(0xBF58476D1CE4E5B9, -1, 2**64) & MASK_64
+    return undo_shift_xor(z, 30)
+
+
+def _both_ways(file_id: int, lines: list[int]) -> tuple[list[int], list[int]]:
+    """Keys of one file's lines from its key as an int, and as a column (the columnar path)."""
+    line_array = pa.array(lines, pa.int64())
+    one = keys.row_keys(file_id, line_array).to_pylist()
+    column = keys.row_keys(pa.array([file_id] * len(lines), pa.int64()), line_array).to_pylist()
+    return one, column
+
+
+def test_row_keys_are_the_file_key_mixed_plus_the_line_number_modulo_2_to_the_63() -> None:
+    file_ids = [keys.file_key(f"branch_{i}_28-03-2025_09-00-00.csv", "c" * 64) for i in range(50)]
+    lines = [1, 2, 3, 333, 1_000_000]
+
+    for file_id in file_ids:
+        reference = [(_splitmix64(file_id) + line) % MAX_63 for line in lines]
+        assert _both_ways(file_id, lines) == (reference, reference)
 
 
 def test_row_keys_are_deterministic_and_follow_the_line_order() -> None:
@@ -143,28 +166,27 @@ def test_a_files_transactions_hold_consecutive_keys_a_line_apart() -> None:
     assert ids == [start + 2, start + 3, start + 4, start + 10]
 
 
-def _file_id_starting_at(start: int) -> int:
-    """The file key whose splitmix64 mix is ``start`` (the mix inverted step by step)."""
+def test_a_file_starting_just_below_2_to_the_63_wraps_round_to_zero() -> None:
+    file_id = _file_id_starting_at(MAX_63 - 3)
+    assert 0 <= file_id < MAX_63  # a key file_key could give
 
-    def undo_shift_xor(value: int, shift: int) -> int:
-        result = value
-        for _ in range(64 // shift):
-            result = value ^ (result >> shift)
-        return result
+    one, column = _both_ways(file_id, [1, 2, 3, 4])
 
-    z = undo_shift_xor(start, 31)
-    z = z * pow(0x94D049BB133111EB, -1, 2**64) % 2**64
-    z = undo_shift_xor(z, 27)
-    z = z * pow(0xBF58476D1CE4E5B9, -1, 2**64) % 2**64
-    return undo_shift_xor(z, 30)
+    assert one == column == [MAX_63 - 2, MAX_63 - 1, 0, 1]
 
 
-def test_a_file_starting_at_the_top_of_the_key_range_wraps_round_to_zero() -> None:
-    file_id = _file_id_starting_at(2**64 - 2)
+@pytest.mark.parametrize(("gap", "shared"), [(1_000, 0), (999, 1), (1, 999)])
+def test_two_files_share_keys_only_if_their_starts_lie_closer_than_their_lines(
+    gap: int, shared: int
+) -> None:
+    start = 2**62
+    lines = pa.array(range(1, 1_001), pa.int64())
+    first = keys.row_keys(_file_id_starting_at(start), lines)
+    second = keys.row_keys(_file_id_starting_at(start + gap), lines)
 
-    ids = keys.row_keys(file_id, pa.array([1, 2, 3], pa.int64())).to_pylist()
+    both = pa.concat_arrays([first, second])
 
-    assert ids == [MAX_63 - 1, 0, 1]
+    assert 2_000 - pc.count_distinct(both).as_py() == shared
 
 
 def test_row_keys_of_the_largest_file_id_stay_non_negative() -> None:
