@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from cafe_etl import storage
-from cafe_etl.cli import app
+from cafe_etl.bootstrap import Services, bootstrap
 from cafe_etl.config import Settings, load_settings
-from cafe_etl.pipeline import Pipeline, RunSummary
+from cafe_etl.entrypoints.cli import app
+from cafe_etl.extract.sources import list_folder
+from cafe_etl.model import LedgerRow
+from cafe_etl.service.load_files import RunSummary
 from cafe_etl.warehouse import connect
-from cafe_etl.warehouse.base import LedgerRow
 
 pytest_plugins = ["postgres_fixtures"]
 
@@ -95,20 +96,19 @@ class Etl:
         return load_settings(warehouse=self.url, token_key=key, **overrides)
 
     @contextmanager
-    def pipeline(
+    def services(
         self,
         *,
         token_key: str | EllipsisType | None = ...,
         check_token_key: bool = True,
+        seams: dict[str, Any] | None = None,
         **overrides: Any,
-    ) -> Iterator[Pipeline]:
-        """A prepared pipeline on a new connection, closed afterwards."""
-        pipeline = Pipeline(connect(self.url), self.settings(token_key=token_key, **overrides))
-        try:
-            pipeline.prepare(check_token_key=check_token_key)
-            yield pipeline
-        finally:
-            pipeline.warehouse.close()
+    ) -> Iterator[Services]:
+        """The services every entry point uses, on a new connection, closed afterwards;
+        ``seams`` go to ``bootstrap`` (``hook``, ``reader``, ``warehouse``)."""
+        settings = self.settings(token_key=token_key, **overrides)
+        with bootstrap(settings, create=True, loading=check_token_key, **(seams or {})) as done:
+            yield done
 
     def run(
         self,
@@ -116,18 +116,20 @@ class Etl:
         *,
         force: bool = False,
         token_key: str | EllipsisType | None = ...,
+        seams: dict[str, Any] | None = None,
         **overrides: Any,
     ) -> RunSummary:
-        with self.pipeline(token_key=token_key, **overrides) as pipeline:
-            return pipeline.run(storage.list_folder(folder), force=force)
+        with self.services(token_key=token_key, seams=seams, **overrides) as services:
+            return services.load.run(list_folder(folder), force=force)
 
     def forget(self, name: str) -> LedgerRow:
-        with self.pipeline(check_token_key=False) as pipeline:
-            return pipeline.forget(name)
+        with self.services(check_token_key=False) as services:
+            return services.maintenance.forget(name)
 
     def reprocess(self, names: list[str] | None = None) -> RunSummary:
-        with self.pipeline() as pipeline:
-            return pipeline.run(pipeline.sources_to_reprocess(names), force=True)
+        with self.services() as services:
+            files = services.maintenance.sources_to_reprocess(names)
+            return services.load.run(files, force=True)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> Rows:
         warehouse = connect(self.url)

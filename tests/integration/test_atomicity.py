@@ -12,7 +12,7 @@ import pytest
 
 from cafe_etl.errors import WarehouseError
 from cafe_etl.generate import generate
-from cafe_etl.storage import list_folder
+from cafe_etl.extract.sources import list_folder
 from cafe_etl.warehouse.base import LedgerRow, Loader
 
 from .rawfiles import expected, lines, moment, records, write

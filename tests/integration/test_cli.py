@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner, Result
 
-from cafe_etl.cli import app
+from cafe_etl.entrypoints.cli import app
 from cafe_etl.warehouse import connect
 
 from .rawfiles import expected, lines, records, write

@@ -13,7 +13,7 @@ import pytest
 
 from cafe_etl.generate import generate
 from cafe_etl.pipeline import Pipeline
-from cafe_etl.storage import list_folder
+from cafe_etl.extract.sources import list_folder
 
 from .rawfiles import HEADER, expected, lines, write
 

@@ -15,7 +15,7 @@ import pytest
 from cafe_etl.config import load_settings
 from cafe_etl.generate import generate
 from cafe_etl.pipeline import Pipeline
-from cafe_etl.storage import list_folder
+from cafe_etl.extract.sources import list_folder
 from cafe_etl.warehouse import connect
 
 TABLES = {
@@ -44,7 +44,7 @@ PAUSE_BEFORE_COMMIT = textwrap.dedent(
         time.sleep(600)
 
     base.Loader._flush_ledger = pause
-    from cafe_etl.cli import app
+    from cafe_etl.entrypoints.cli import app
     app(sys.argv[2:])
     """
 )

@@ -13,8 +13,8 @@ import pytest
 import postgres_server
 from cafe_etl.errors import CafeEtlError
 from cafe_etl.generate import generate
-from cafe_etl.parallel import ParallelRun, shares
-from cafe_etl.storage import Source, list_folder
+from cafe_etl.service.parallel import ParallelRun, shares
+from cafe_etl.extract.sources import Source, list_folder
 from cafe_etl.warehouse.base import Loader
 from conftest import CONTRACT_TABLES, Cli, Etl, Rows
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from cafe_etl import tables
+from cafe_etl import contract as tables
 from cafe_etl.warehouse import connect, pgbinary
 from conftest import Etl
 

@@ -8,7 +8,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from cafe_etl import storage
+from cafe_etl.extract import sources as storage
 from cafe_etl.pipeline import Pipeline
 from cafe_etl.warehouse import connect
 from cafe_etl.warehouse.postgres import PostgresWarehouse

@@ -19,7 +19,7 @@ import pytest
 
 from cafe_etl.config import load_settings
 from cafe_etl.pipeline import Pipeline
-from cafe_etl.storage import list_folder
+from cafe_etl.extract.sources import list_folder
 from cafe_etl.warehouse import connect
 from cafe_etl.warehouse.postgres import PostgresWarehouse
 from cafe_etl.warehouse.redshift import RedshiftWarehouse, merge_statement

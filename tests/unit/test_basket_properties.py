@@ -8,16 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cafe_etl.transform.normalise import FactTables, FileTransform
-from cafe_etl.transform.validate import (
-    Item,
+from cafe_etl.model import Item
+from cafe_etl.transform.fields import (
     Rejected,
     parse_basket,
     parse_flat_basket,
     parse_item,
 )
 
-TransformText = Callable[..., tuple[FileTransform, FactTables]]
+from unit.conftest import TransformText
 SIZE_WORDS = {"regular", "large"}
 
 # A word of letters; the name's first word is never a size word (that would be ambiguous).
@@ -112,13 +111,13 @@ def test_a_transformed_basket_sums_to_its_total_with_repeats_as_quantities(
     row = f'25/08/2021 09:00,Leeds,Fake Person,"{render_basket(basket)}",{pounds(total)},CASH,'
 
     # WHEN it is transformed
-    transform, chunk = transform_text(row + "\n")
+    result = transform_text(row + "\n")
 
     # THEN it loads, and its basket lines add up to the total, repeats counted as quantity
-    assert transform.summary.rows_rejected == 0
-    [transaction] = chunk.transactions.to_pylist()
+    assert result.summary.rows_rejected == 0
+    [transaction] = result.transactions.to_pylist()
     assert transaction["total_amount"] == Decimal(pounds(total))
-    lines = chunk.basket_items.to_pylist()
+    lines = result.basket_items.to_pylist()
     assert sum(line["unit_price"] * line["quantity"] for line in lines) == Decimal(pounds(total))
     assert sum(line["quantity"] for line in lines) == len(basket)
     distinct = {(item.name, item.size, item.flavour, item.pennies) for item in basket}

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cafe_etl import tables
+from cafe_etl import contract as tables
 from cafe_etl.config import load_settings
 from cafe_etl.errors import ConfigError
 from cafe_etl.warehouse import connect

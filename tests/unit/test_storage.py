@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cafe_etl.storage import list_folder
+from cafe_etl.extract.sources import list_folder
 
 
 def test_every_csv_below_the_folder_is_listed_oldest_first_and_nothing_else(

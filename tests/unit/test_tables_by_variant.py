@@ -7,6 +7,7 @@ The raw lines are hand-written (never copied from real exports). Expected keys c
 import hashlib
 import hmac
 import io
+from types import SimpleNamespace
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,13 +17,12 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from cafe_etl import keys, tables
-from cafe_etl.formats import read_records
+from cafe_etl import contract as tables, keys
 from cafe_etl.regions import region_of
-from cafe_etl.transform.normalise import FactTables, FileTransform, fact_tables
+from cafe_etl.transform.file import transform_file, transform_files
 from cafe_etl.transform.redact import Tokeniser
 
-TransformText = Callable[..., tuple[FileTransform, FactTables]]
+from unit.conftest import Transformed, TransformText
 
 KEY = b"unit-test token key, not a real secret"
 
@@ -198,7 +198,7 @@ CASES = {case.variant: case for case in (VARIANT_A, VARIANT_B, VARIANT_C, VARIAN
 variants = pytest.mark.parametrize("variant", sorted(CASES))
 
 
-def run(transform_text: TransformText, case: Case) -> tuple[FileTransform, FactTables]:
+def run(transform_text: TransformText, case: Case) -> Transformed:
     return transform_text(case.text, file_id=case.file_id, key=KEY)
 
 
@@ -223,10 +223,10 @@ def test_branches_table_matches_the_rows_built_by_hand(
     case = CASES[variant]
 
     # WHEN the file is transformed (the pipeline adds each branch's region by name)
-    transform, _ = run(transform_text, case)
+    result = run(transform_text, case)
     actual = [
         {"branch_id": k, "branch_name": name, "region": region_of(name)}
-        for k, name in transform.branches.items()
+        for k, name in result.branches.items()
     ]
 
     # THEN there is one row per branch named in the rows, keyed by its name
@@ -245,7 +245,7 @@ def test_products_table_matches_the_rows_built_by_hand(
 ) -> None:
     case = CASES[variant]
 
-    transform, _ = run(transform_text, case)
+    result = run(transform_text, case)
     actual = [
         {
             "product_id": k,
@@ -253,7 +253,7 @@ def test_products_table_matches_the_rows_built_by_hand(
             "size": item.size,
             "flavour": item.flavour,
         }
-        for k, item in transform.products.items()
+        for k, item in result.products.items()
     ]
 
     expected = [
@@ -276,7 +276,7 @@ def test_transactions_table_matches_the_rows_built_by_hand(
 ) -> None:
     case = CASES[variant]
 
-    _, chunk = run(transform_text, case)
+    result = run(transform_text, case)
 
     expected = [
         {
@@ -291,8 +291,8 @@ def test_transactions_table_matches_the_rows_built_by_hand(
         }
         for t in case.transactions
     ]
-    assert chunk.transactions.schema == tables.TRANSACTIONS
-    assert table_rows(chunk.transactions, ["transaction_id"]) == typed_rows(
+    assert result.transactions.schema == tables.TRANSACTIONS
+    assert table_rows(result.transactions, ["transaction_id"]) == typed_rows(
         expected, tables.TRANSACTIONS, ["transaction_id"]
     )
 
@@ -303,7 +303,7 @@ def test_basket_items_table_matches_the_rows_built_by_hand(
 ) -> None:
     case = CASES[variant]
 
-    _, chunk = run(transform_text, case)
+    result = run(transform_text, case)
 
     expected = [
         {
@@ -315,8 +315,8 @@ def test_basket_items_table_matches_the_rows_built_by_hand(
         for item in case.basket_items
     ]
     order = ["transaction_id", "product_id", "unit_price"]
-    assert chunk.basket_items.schema == tables.BASKET_ITEMS
-    assert table_rows(chunk.basket_items, order) == typed_rows(expected, tables.BASKET_ITEMS, order)
+    assert result.basket_items.schema == tables.BASKET_ITEMS
+    assert table_rows(result.basket_items, order) == typed_rows(expected, tables.BASKET_ITEMS, order)
 
 
 @variants
@@ -325,26 +325,26 @@ def test_every_row_loads_and_the_file_is_labelled_with_its_variant(
 ) -> None:
     case = CASES[variant]
 
-    transform, chunk = run(transform_text, case)
+    result = run(transform_text, case)
 
-    summary = transform.summary
+    summary = result.summary
     assert summary.variant == variant
     assert summary.reason is None
     assert summary.rows_read == summary.rows_loaded == len(case.transactions)
     assert summary.rows_rejected == 0
-    assert chunk.rejected_rows.num_rows == 0
+    assert result.rejected_rows.num_rows == 0
 
 
 @variants
 def test_basket_items_add_up_to_each_transaction_total(
     transform_text: TransformText, variant: str
 ) -> None:
-    _, chunk = run(transform_text, CASES[variant])
+    result = run(transform_text, CASES[variant])
 
     sums: defaultdict[int, Decimal] = defaultdict(Decimal)
-    for item in chunk.basket_items.to_pylist():
+    for item in result.basket_items.to_pylist():
         sums[item["transaction_id"]] += item["unit_price"] * item["quantity"]
-    totals = chunk.transactions.to_pylist()
+    totals = result.transactions.to_pylist()
     assert sums == {row["transaction_id"]: row["total_amount"] for row in totals}
 
 
@@ -354,15 +354,15 @@ def test_no_customer_name_or_card_number_reaches_any_table(
 ) -> None:
     case = CASES[variant]
 
-    transform, chunk = run(transform_text, case)
+    result = run(transform_text, case)
 
     text = repr(
         [
-            chunk.transactions.to_pylist(),
-            chunk.basket_items.to_pylist(),
-            chunk.rejected_rows.to_pylist(),
-            transform.branches,
-            transform.products,
+            result.transactions.to_pylist(),
+            result.basket_items.to_pylist(),
+            result.rejected_rows.to_pylist(),
+            result.branches,
+            result.products,
         ]
     )
     for personal in case.personal:
@@ -373,8 +373,8 @@ def test_a_variant_a_empty_size_and_a_variant_b_regular_size_are_one_product(
     transform_text: TransformText,
 ) -> None:
     # GIVEN a Regular Latte in variant A (empty size) and in variant B ("Regular Latte")
-    a, _ = run(transform_text, VARIANT_A)
-    b, _ = run(transform_text, VARIANT_B)
+    a = run(transform_text, VARIANT_A)
+    b = run(transform_text, VARIANT_B)
 
     # THEN both files name the same product id
     regular_latte = keys.product_key("Latte", "Regular", None)
@@ -388,38 +388,36 @@ def test_the_same_rows_in_two_files_get_different_transaction_ids(
 ) -> None:
     # Two real transactions can be identical once PII is gone: identity is file and line.
     text = VARIANT_C.text
-    _, first = transform_text(text, file_id=keys.file_key("a.csv", "0" * 64))
-    _, second = transform_text(text, file_id=keys.file_key("b.csv", "0" * 64))
+    first = transform_text(text, file_id=keys.file_key("a.csv", "0" * 64))
+    second = transform_text(text, file_id=keys.file_key("b.csv", "0" * 64))
 
     ids = first.transactions["transaction_id"].to_pylist()
     ids += second.transactions["transaction_id"].to_pylist()
     assert len(set(ids)) == 2 * len(VARIANT_C.transactions)
 
 
-def test_one_batch_of_many_files_holds_exactly_the_rows_of_each_file_alone() -> None:
-    # A loader builds one Arrow batch from chunks of many files: every chunk numbers its
-    # baskets from 0, so a batch must shift them, and key each row by its own file.
-    chunks, alone = [], []
-    for number, case in enumerate((VARIANT_A, VARIANT_B, VARIANT_C, VARIANT_D)):
-        transform = FileTransform(keys.file_key(f"{number}.csv", "0" * 64), Tokeniser(b"k"),
-                                  chunk_rows=2)  # fmt: skip
-        stream = io.StringIO(case.text, newline="")
-        for chunk in transform.chunks(read_records(stream)):
-            chunks.append(chunk)
-            alone.append(fact_tables([chunk]))
-
-    batch = fact_tables(chunks)
-
-    for name in tables.FACT_TABLES:
-        pieces = [getattr(tables_of_one, name) for tables_of_one in alone]
-        expected = pa.concat_tables(pieces).to_pylist()
-        assert getattr(batch, name).to_pylist() == expected, name
-    assert batch.basket_items.num_rows > batch.transactions.num_rows > len(chunks)
+def test_files_checked_together_give_exactly_the_rows_of_each_file_alone() -> None:
+    # Many files' rows are checked in one pass: each file must get back exactly its own rows,
+    # keyed by its own file, whatever the batch boundaries (here two rows a batch).
+    files = [(keys.file_key(f"{n}.csv", "0" * 64), case.text.encode())
+             for n, case in enumerate((VARIANT_A, VARIANT_B, VARIANT_C, VARIANT_D))]  # fmt: skip
+    together = list(transform_files(((k, io.BytesIO(raw)) for k, raw in files),
+                                    Tokeniser(b"k"), batch_rows=2))  # fmt: skip
+    for file_id, raw in files:
+        alone = list(transform_file(io.BytesIO(raw), file_id, Tokeniser(b"k")))
+        mine = [batch for batch in together if batch.file_id == file_id]
+        assert mine[-1].last and mine[-1].summary == alone[-1].summary
+        for name in tables.FACT_TABLES:
+            got = pa.concat_tables(getattr(batch, name) for batch in mine).to_pylist()
+            assert got == pa.concat_tables(getattr(b, name) for b in alone).to_pylist(), name
+    assert [batch.file_id for batch in together] == sorted(
+        (batch.file_id for batch in together), key=[k for k, _ in files].index
+    )  # batches come in file order
 
 
-def test_a_batch_shifts_baskets_past_rejected_rows_repeats_and_all_rejected_chunks() -> None:
-    # GIVEN three files in chunks of two records: a rejected row whose basket was parsed,
-    # a basket listed twice and one repeated, and a file whose every row is rejected
+def test_a_batch_shifts_baskets_past_rejected_rows_repeats_and_all_rejected_files() -> None:
+    # GIVEN three files checked two records at a time: a rejected row whose basket was
+    # parsed, a basket listed twice and one repeated, and a file whose every row is rejected
     leeds = (
         "25/08/2021 09:00,Leeds,Ann,Regular Latte - 2.15,2.15,CASH,\n"
         "25/08/2021 09:05,Leeds,Bob,Large Tea - 1.50,9.99,CASH,\n"
@@ -428,14 +426,17 @@ def test_a_batch_shifts_baskets_past_rejected_rows_repeats_and_all_rejected_chun
     )
     york_rejected = "25/08/2021 09:00,York,Ed,Large Tea - 1.50,1.00,CASH,\ngarbage\n"
     york = "25/08/2021 11:00,York,Fi,Large Tea - 1.50,1.50,CASH,\n"
-    chunks, transforms = [], []
-    for file_id, text in ((11, leeds), (22, york_rejected), (33, york)):
-        transform = FileTransform(file_id, Tokeniser(None), chunk_rows=2)
-        chunks += transform.chunks(read_records(io.StringIO(text, newline="")))
-        transforms.append(transform)
+    files = ((11, leeds), (22, york_rejected), (33, york))
 
-    # WHEN a loader builds one batch of them
-    batch = fact_tables(chunks)
+    # WHEN they are transformed together
+    batches = list(transform_files(((k, io.BytesIO(t.encode())) for k, t in files),
+                                   Tokeniser(None), batch_rows=2))  # fmt: skip
+    batch = SimpleNamespace(**{
+        name: pa.concat_tables(getattr(b, name) for b in batches) for name in tables.FACT_TABLES
+    })  # fmt: skip
+    products = {k: set() for k, _ in files}
+    for one in batches:
+        products[one.file_id] |= set(one.items)
 
     # THEN each accepted row has exactly its own items, keyed by its own file and line
     def key(file_id: int, line: int) -> int:
@@ -468,4 +469,4 @@ def test_a_batch_shifts_baskets_past_rejected_rows_repeats_and_all_rejected_chun
         (22, 2, "field_count"),
     ]
     # AND a product only a rejected row held was not sold
-    assert [set(t.products) for t in transforms] == [{latte}, set(), {tea}]
+    assert list(products.values()) == [{latte}, set(), {tea}]

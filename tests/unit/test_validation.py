@@ -1,4 +1,4 @@
-"""Row validation through ``FileTransform``: reason codes, line numbers, details, and the
+"""Row validation through the transform (both readers): reason codes, line numbers, details, and the
 edge cases that must load. Every row is hand-written; names and cards are fake and distinctive.
 """
 
@@ -13,9 +13,8 @@ import pyarrow as pa
 import pytest
 
 from cafe_etl import keys
-from cafe_etl.transform.normalise import FactTables, FileTransform
 
-TransformText = Callable[..., tuple[FileTransform, FactTables]]
+from unit.conftest import Transformed, TransformText
 
 FILE_ID = 4242
 NAME = "Zephyrine Quillfeather"
@@ -48,12 +47,12 @@ def iso(
     return f'{timestamp},Isle of Wight,{NAME},"{basket}",{payment},{total},"{card}"'
 
 
-def rejected(chunk: FactTables) -> list[tuple[int, str]]:
-    return [(row["line_number"], row["reason"]) for row in chunk.rejected_rows.to_pylist()]
+def rejected(result: Transformed) -> list[tuple[int, str]]:
+    return [(row["line_number"], row["reason"]) for row in result.rejected_rows.to_pylist()]
 
 
-def details(chunk: FactTables) -> list[str]:
-    return chunk.rejected_rows["detail"].to_pylist()
+def details(result: Transformed) -> list[str]:
+    return result.rejected_rows["detail"].to_pylist()
 
 
 # (bad row, reason, text the detail should show the user, or None). Words that do not look
@@ -151,19 +150,19 @@ def test_rejects_the_bad_row_with_its_reason_and_physical_line_number(
     text, bad_line = make_file(bad_row)
 
     # WHEN it is transformed
-    transform, chunk = transform_text(text, file_id=FILE_ID)
+    result = transform_text(text, file_id=FILE_ID)
 
     # THEN only that row is rejected, at its physical line, with its reason
-    assert rejected(chunk) == [(bad_line, reason)]
-    assert chunk.rejected_rows["file_id"].to_pylist() == [FILE_ID]
-    assert transform.summary.rows_read == 3
-    assert transform.summary.rows_loaded == 2
-    assert transform.summary.rows_rejected == 1
-    assert transform.summary.rejects == Counter({reason: 1})
-    assert chunk.transactions.num_rows == 2
+    assert rejected(result) == [(bad_line, reason)]
+    assert result.rejected_rows["file_id"].to_pylist() == [FILE_ID]
+    assert result.summary.rows_read == 3
+    assert result.summary.rows_loaded == 2
+    assert result.summary.rows_rejected == 1
+    assert result.summary.rejects == Counter({reason: 1})
+    assert result.transactions.num_rows == 2
 
     # AND the detail tells the user what was wrong without any personal data
-    [detail] = details(chunk)
+    [detail] = details(result)
     assert NAME not in detail
     assert CARD not in detail
     if shown is not None:
@@ -183,9 +182,9 @@ def test_a_field_count_detail_quotes_no_field_at_all(
 ) -> None:
     text, _ = dmy_file_around(bad_row)
 
-    _, chunk = transform_text(text)
+    result = transform_text(text)
 
-    [detail] = details(chunk)
+    [detail] = details(result)
     for field in bad_row.replace('"', "").split(","):
         if len(field.strip()) > 2:
             assert field.strip() not in detail
@@ -211,11 +210,11 @@ def test_a_card_number_shifted_into_another_column_never_reaches_the_detail(
     text, bad_line = dmy_file_around(bad_row)
 
     # WHEN it is rejected
-    _, chunk = transform_text(text)
+    result = transform_text(text)
 
     # THEN the detail does not carry the card number (DESIGN: no card number in rejected rows)
-    assert [line for line, _ in rejected(chunk)] == [bad_line]
-    [detail] = details(chunk)
+    assert [line for line, _ in rejected(result)] == [bad_line]
+    [detail] = details(result)
     assert CARD not in detail
 
 
@@ -241,10 +240,10 @@ def test_every_reason_in_one_file_keeps_its_physical_line_number(
     text = "\n".join(lines) + "\n"
 
     # WHEN it is transformed
-    transform, chunk = transform_text(text, file_id=FILE_ID)
+    result = transform_text(text, file_id=FILE_ID)
 
     # THEN each reject has its own start line, and the good rows are loaded
-    assert rejected(chunk) == [
+    assert rejected(result) == [
         (4, "field_count"),
         (5, "bad_timestamp"),
         (7, "bad_amount"),
@@ -253,13 +252,13 @@ def test_every_reason_in_one_file_keeps_its_physical_line_number(
         (11, "bad_payment"),
         (12, "bad_branch"),
     ]
-    summary = transform.summary
+    summary = result.summary
     assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (9, 2, 7)
     assert summary.rows_read == summary.rows_loaded + summary.rows_rejected
-    assert summary.rejects == Counter(reason for _, reason in rejected(chunk))
+    assert summary.rejects == Counter(reason for _, reason in rejected(result))
     expected_ids = keys.row_keys(FILE_ID, pa.array([2, 13])).to_pylist()
-    assert sorted(chunk.transactions["transaction_id"].to_pylist()) == sorted(expected_ids)
-    assert all(NAME not in detail and CARD not in detail for detail in details(chunk))
+    assert sorted(result.transactions["transaction_id"].to_pylist()) == sorted(expected_ids)
+    assert all(NAME not in detail and CARD not in detail for detail in details(result))
 
 
 def test_a_good_basket_spanning_two_lines_loads_under_its_start_line(
@@ -272,13 +271,13 @@ def test_a_good_basket_spanning_two_lines_loads_under_its_start_line(
         ]
     )
 
-    _, chunk = transform_text(text, file_id=FILE_ID)
+    result = transform_text(text, file_id=FILE_ID)
 
-    [transaction] = chunk.transactions.to_pylist()
+    [transaction] = result.transactions.to_pylist()
     assert transaction["transaction_id"] == keys.row_keys(FILE_ID, pa.array([1]))[0].as_py()
     assert transaction["total_amount"] == Decimal("4.60")
-    assert chunk.basket_items.num_rows == 2
-    assert rejected(chunk) == [(3, "bad_payment")]
+    assert result.basket_items.num_rows == 2
+    assert rejected(result) == [(3, "bad_payment")]
 
 
 # -- accepted edge cases ------------------------------------------------------------------
@@ -303,10 +302,10 @@ def test_accepts_a_total_written_as(
 ) -> None:
     text = dmy(basket=basket, total=total) + "\n"
 
-    transform, chunk = transform_text(text)
+    result = transform_text(text)
 
-    assert transform.summary.rows_rejected == 0
-    assert chunk.transactions["total_amount"].to_pylist() == [Decimal(expected)]
+    assert result.summary.rows_rejected == 0
+    assert result.transactions["total_amount"].to_pylist() == [Decimal(expected)]
 
 
 def test_accepts_fields_padded_with_spaces(transform_text: TransformText) -> None:
@@ -317,42 +316,37 @@ def test_accepts_fields_padded_with_spaces(transform_text: TransformText) -> Non
         f"  5.00 ,  CARD  ,  {CARD}  \n"
     )
 
-    transform, chunk = transform_text(text, key=key)
+    result = transform_text(text, key=key)
 
-    assert transform.summary.rows_rejected == 0
-    [row] = chunk.transactions.to_pylist()
+    assert result.summary.rows_rejected == 0
+    [row] = result.transactions.to_pylist()
     assert row["branch_id"] == keys.branch_key("Chesterfield")
-    assert transform.branches == {keys.branch_key("Chesterfield"): "Chesterfield"}
+    assert result.branches == {keys.branch_key("Chesterfield"): "Chesterfield"}
     assert row["payment_method"] == "CARD"
     assert row["total_amount"] == Decimal("5.00")
     assert row["customer_token"] == hmac.new(key, CARD.encode(), hashlib.sha256).hexdigest()
-    assert {(i.name, i.size, i.flavour) for i in transform.products.values()} == {
+    assert {(i.name, i.size, i.flavour) for i in result.products.values()} == {
         ("Latte", "Regular", None),
         ("Flavoured latte", "Large", "Hazelnut"),
     }
 
 
 def test_accepts_a_utf8_bom_before_a_header(transform_text: TransformText) -> None:
-    # The pipeline decodes raw bytes as utf-8-sig with newline="" before reading records.
     raw = ("\ufeff" + HEADER + "\r\n" + dmy() + "\r\n").encode("utf-8")
-    stream = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline="")
+    result = transform_text(raw)
 
-    transform, chunk = transform_text(stream)
-
-    assert transform.summary.rows_read == 1
-    assert transform.summary.rows_loaded == 1
-    assert transform.summary.variant == "D"
-    assert chunk.rejected_rows.num_rows == 0
+    assert result.summary.rows_read == 1
+    assert result.summary.rows_loaded == 1
+    assert result.summary.variant == "D"
+    assert result.rejected_rows.num_rows == 0
 
 
 def test_accepts_a_utf8_bom_before_the_first_iso_row(transform_text: TransformText) -> None:
     raw = ("\ufeff" + iso() + "\r\n").encode("utf-8")
-    stream = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline="")
+    result = transform_text(raw)
 
-    transform, _ = transform_text(stream)
-
-    assert transform.summary.rows_loaded == 1
-    assert transform.summary.variant == "A"
+    assert result.summary.rows_loaded == 1
+    assert result.summary.variant == "A"
 
 
 def test_crlf_line_endings_leave_no_carriage_return_in_any_field(
@@ -360,11 +354,11 @@ def test_crlf_line_endings_leave_no_carriage_return_in_any_field(
 ) -> None:
     text = iso(payment="CASH", card="None") + "\r\n" + iso() + "\r\n"
 
-    transform, chunk = transform_text(text, key=b"k")
+    result = transform_text(text, key=b"k")
 
-    assert transform.summary.rows_loaded == 2
-    assert chunk.transactions["payment_method"].to_pylist() == ["CASH", "CARD"]
-    tokens = chunk.transactions["customer_token"].to_pylist()
+    assert result.summary.rows_loaded == 2
+    assert result.transactions["payment_method"].to_pylist() == ["CASH", "CARD"]
+    tokens = result.transactions["customer_token"].to_pylist()
     assert tokens[0] is None
     assert tokens[1] is not None
 
@@ -372,11 +366,11 @@ def test_crlf_line_endings_leave_no_carriage_return_in_any_field(
 def test_a_whitespace_only_last_line_is_not_counted(transform_text: TransformText) -> None:
     text = iso() + "\r\n" + iso() + "\r\n "
 
-    transform, chunk = transform_text(text)
+    result = transform_text(text)
 
-    assert transform.summary.rows_read == 2
-    assert transform.summary.rows_rejected == 0
-    assert chunk.rejected_rows.num_rows == 0
+    assert result.summary.rows_read == 2
+    assert result.summary.rows_rejected == 0
+    assert result.rejected_rows.num_rows == 0
 
 
 def test_a_header_line_is_not_counted_but_numbers_the_lines(
@@ -384,10 +378,10 @@ def test_a_header_line_is_not_counted_but_numbers_the_lines(
 ) -> None:
     text = f"{HEADER}\n{dmy(payment='CHEQUE')}\n"
 
-    transform, chunk = transform_text(text)
+    result = transform_text(text)
 
-    assert transform.summary.rows_read == 1
-    assert rejected(chunk) == [(2, "bad_payment")]
+    assert result.summary.rows_read == 1
+    assert rejected(result) == [(2, "bad_payment")]
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 2, 3, 100])
@@ -405,16 +399,16 @@ def test_chunk_size_changes_nothing_a_user_sees(
         ]
     )
 
-    transform, chunk = transform_text(text, file_id=FILE_ID, chunk_rows=chunk_rows)
+    result = transform_text(text, file_id=FILE_ID, chunk_rows=chunk_rows)
 
-    summary = transform.summary
+    summary = result.summary
     assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (4, 3, 1)
-    assert rejected(chunk) == [(3, "total_mismatch")]
+    assert rejected(result) == [(3, "total_mismatch")]
     assert summary.variant == "D"
     assert summary.branch_id == keys.branch_key("Chesterfield")
     assert summary.business_date is None  # two trading days in one file
-    assert sum(chunk.transactions["total_amount"].to_pylist()) == Decimal("8.60")
-    assert sorted(chunk.basket_items["quantity"].to_pylist()) == [1, 1, 2]
+    assert sum(result.transactions["total_amount"].to_pylist()) == Decimal("8.60")
+    assert sorted(result.basket_items["quantity"].to_pylist()) == [1, 1, 2]
 
 
 # -- whole-file outcomes ------------------------------------------------------------------
@@ -432,9 +426,9 @@ def test_chunk_size_changes_nothing_a_user_sees(
 def test_a_file_with_no_seven_field_record_is_not_csv_and_counts_no_rows(
     transform_text: TransformText, text: str
 ) -> None:
-    transform, _ = transform_text(text)
+    result = transform_text(text)
 
-    summary = transform.summary
+    summary = result.summary
     assert summary.reason == "not_csv"
     assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (0, 0, 0)
     assert summary.rejects == Counter()
@@ -442,21 +436,21 @@ def test_a_file_with_no_seven_field_record_is_not_csv_and_counts_no_rows(
 
 @pytest.mark.parametrize("text", ["", "\n\n", " ", "\r\n \r\n"])
 def test_an_empty_file_has_no_rows_and_no_reason(transform_text: TransformText, text: str) -> None:
-    transform, chunk = transform_text(text)
+    result = transform_text(text)
 
-    summary = transform.summary
+    summary = result.summary
     assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (0, 0, 0)
     assert summary.reason is None
-    assert chunk.transactions.num_rows == chunk.rejected_rows.num_rows == 0
+    assert result.transactions.num_rows == result.rejected_rows.num_rows == 0
 
 
 def test_a_file_with_only_a_header_has_no_rows_and_no_reason(
     transform_text: TransformText,
 ) -> None:
-    transform, _ = transform_text(HEADER + "\n")
+    result = transform_text(HEADER + "\n")
 
-    assert transform.summary.rows_read == 0
-    assert transform.summary.reason is None
+    assert result.summary.rows_read == 0
+    assert result.summary.reason is None
 
 
 def test_a_header_with_columns_in_another_order_is_read_by_name(
@@ -467,28 +461,28 @@ def test_a_header_with_columns_in_another_order_is_read_by_name(
         "Timestamp,Customer Name,Location,Items Ordered,Payment Method,Total Amount,Card Number\n"
         f"25/08/2021 09:00,{NAME},Leeds,Regular Latte - 2.15,CASH,2.15,\n"
     )
-    transform, chunk = transform_text(text)
+    result = transform_text(text)
     # THEN the branch is Leeds, never the name, and the row loads
-    assert list(transform.branches.values()) == ["Leeds"]
-    assert chunk.transactions.num_rows == 1 and transform.summary.variant == "D"
+    assert list(result.branches.values()) == ["Leeds"]
+    assert result.transactions.num_rows == 1 and result.summary.variant == "D"
 
 
 def test_a_header_naming_columns_we_do_not_know_rejects_the_file_as_not_csv(
     transform_text: TransformText,
 ) -> None:
     text = f"Timestamp,Who,Where,What,How much,How,Card\n25/08/2021 09:00,{NAME},Leeds,x,1,CASH,\n"
-    transform, chunk = transform_text(text)
-    assert transform.summary.reason == "not_csv"
-    assert chunk.transactions.num_rows == 0 and transform.branches == {}
+    result = transform_text(text)
+    assert result.summary.reason == "not_csv"
+    assert result.transactions.num_rows == 0 and result.branches == {}
 
 
 def test_a_file_whose_first_thousand_lines_are_short_still_loads_its_good_rows(
     transform_text: TransformText,
 ) -> None:
     text = "a,b,c\n" * 1001 + dmy() + "\n"
-    transform, _ = transform_text(text)
-    assert transform.summary.reason is None
-    assert (transform.summary.rows_loaded, transform.summary.rows_rejected) == (1, 1001)
+    result = transform_text(text)
+    assert result.summary.reason is None
+    assert (result.summary.rows_loaded, result.summary.rows_rejected) == (1, 1001)
 
 
 @pytest.mark.parametrize(
@@ -509,6 +503,6 @@ def test_a_file_whose_first_thousand_lines_are_short_still_loads_its_good_rows(
 def test_a_card_or_name_written_another_way_never_reaches_the_detail(
     transform_text: TransformText, bad_row: str
 ) -> None:
-    _, chunk = transform_text(bad_row + "\n")
-    [detail] = details(chunk)
+    result = transform_text(bad_row + "\n")
+    [detail] = details(result)
     assert "4924" not in detail and "5673" not in detail and "JOHN" not in detail

@@ -3,6 +3,9 @@
 import hashlib
 import hmac
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 _BLOCK = 64  # SHA-256 block size, RFC 2104
 _FINGERPRINT_MESSAGE = b"cafe-etl customer-token key fingerprint v1"
 
@@ -47,3 +50,19 @@ class Tokeniser:
             outer.update(inner.digest())
             tokens.append(outer.hexdigest())
         return tokens
+
+
+def tokens(tokenise: Tokeniser, cards: pa.Array) -> pa.Array:
+    """``tokenise`` of each card field (null stays null). Fields of 12-19 digits and nothing
+    else, nearly all of them, are hashed straight from their bytes."""
+    found = pa.nulls(len(cards), pa.string())
+    if not tokenise.enabled:
+        return found
+    plain = pc.fill_null(pc.match_substring_regex(cards, "^[0-9]{12,19}$"), False)
+    digits = cards.filter(plain).cast(pa.binary()).to_pylist()
+    found = pc.replace_with_mask(found, plain, pa.array(tokenise.of_digits(digits), pa.string()))
+    other = pc.and_(pc.is_valid(cards), pc.invert(plain))
+    if pc.any(other).as_py():
+        others = [tokenise(card) for card in cards.filter(other).to_pylist()]
+        found = pc.replace_with_mask(found, other, pa.array(others, pa.string()))
+    return found

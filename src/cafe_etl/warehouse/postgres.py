@@ -20,6 +20,9 @@ from cafe_etl.errors import ConfigError, TransientError, WarehouseError
 from cafe_etl.warehouse import pgbinary
 from cafe_etl.warehouse.base import Warehouse, upsert_statement
 
+LOCK_BUDGET = 1_000
+"""Advisory locks all loaders of a run may hold at once: a small share of PostgreSQL's shared
+lock table (64 x max_connections, 6,400 by default)."""
 _TRANSIENT_STATES = {"40001", "40P01", "53200"}  # serialization failure, deadlock, lock table full
 _COPY_BLOCK = 1 << 20
 _BINARY = {"transactions", "basket_items"}
@@ -108,6 +111,9 @@ class PostgresWarehouse(Warehouse):
             " (SELECT k FROM unnest(?::bigint[]) AS u(k) ORDER BY k OFFSET 0) AS ordered",
             (lock_keys,),
         )
+
+    def lock_budget(self, jobs: int) -> int:
+        return max(1, LOCK_BUDGET // jobs)
 
     def _copy(self, table_name: str, rows: pa.Table) -> None:
         import psycopg

@@ -101,9 +101,6 @@ class RedshiftWarehouse(PostgresWarehouse):
         finally:
             cursor.close()
 
-    def insert_arrow(self, table_name: str, rows: pa.Table) -> None:
-        self._copy(table_name, rows)
-
     def upsert_arrow(self, table_name: str, key: str, rows: pa.Table) -> None:
         self.execute(f"CREATE TEMP TABLE staged (LIKE {table_name})")
         self._copy("staged", rows)

@@ -18,11 +18,11 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from cafe_etl import storage
-from cafe_etl.config import Settings, load_settings
+from cafe_etl.bootstrap import Services, bootstrap
+from cafe_etl.config import load_settings
 from cafe_etl.errors import CafeEtlError
-from cafe_etl.pipeline import Pipeline, RunSummary
-from cafe_etl.warehouse import connect
+from cafe_etl.extract.sources import Source
+from cafe_etl.service.load_files import RunSummary
 
 app = typer.Typer(
     help="Load T2 Cafe branch till exports into a clean warehouse, exactly once.",
@@ -86,27 +86,13 @@ def main(
     atexit.register(gc.freeze)
 
 
-def _pipeline(settings: Settings, *, loading: bool = False, create: bool = False) -> Pipeline:
-    """A prepared pipeline; only ``run`` and ``demo`` may create a new warehouse."""
-    target = connect(settings.warehouse, create=create, password=settings.warehouse_password())
-    pipeline = Pipeline(target, settings)
-    pipeline.prepare(check_token_key=loading)
-    return pipeline
+def _load(services: Services, sources: list[Source], force: bool = False) -> RunSummary:
+    """Load with a progress bar (forked loaders start first: no thread exists yet)."""
+    from cafe_etl.entrypoints.render import progress_bar, summary_table
 
-
-def _load(pipeline: Pipeline, sources: list[storage.Source], force: bool = False) -> RunSummary:
-    from cafe_etl.render import progress_bar, summary_table
-
-    jobs = pipeline.settings.jobs
-    if jobs > 1:
-        from cafe_etl.parallel import ParallelRun
-
-        loaders = ParallelRun(pipeline, sources, jobs, force=force).start()
-        with progress_bar(console, len(sources)) as progress:
-            summary = loaders.wait(progress)
-    else:
-        with progress_bar(console, len(sources)) as progress:
-            summary = pipeline.run(sources, force=force, progress=progress)
+    run = services.start_run(sources, force=force)
+    with progress_bar(console, len(sources)) as progress:
+        summary = run.wait(progress)
     console.print(summary_table(summary))
     return summary
 
@@ -127,12 +113,8 @@ def run(
 ) -> None:
     """Load every raw file whose name or content is new."""
     settings = load_settings(warehouse=warehouse, landing=source, jobs=jobs)
-    sources = storage.list_folder(settings.landing)
-    pipeline = _pipeline(settings, loading=True, create=True)
-    try:
-        summary = _load(pipeline, sources)
-    finally:
-        pipeline.warehouse.close()
+    with bootstrap(settings, loading=True, create=True) as services:
+        summary = _load(services, services.sources())
     raise typer.Exit(summary.exit_code)
 
 
@@ -170,6 +152,8 @@ def demo(
     """Generate a week of 120 branches, load it into DuckDB and show how to query it."""
     from cafe_etl.generate import generate as write_files
 
+    from cafe_etl.entrypoints.render import demo_epilogue
+
     _fresh_demo_folder(folder)
     landing = folder / "landing"
     result = write_files(landing, branches=120, days=7, start=date(2026, 11, 16), seed=42)
@@ -178,27 +162,9 @@ def demo(
     settings = load_settings(warehouse=f"duckdb:///{warehouse_path}", landing=landing, jobs=1)
     if settings.token_key is None:
         settings = settings.model_copy(update={"token_key": _demo_key()})
-    pipeline = _pipeline(settings, loading=True, create=True)
-    try:
-        summary = _load(pipeline, storage.list_folder(landing))
-    finally:
-        pipeline.warehouse.close()
-    signals = result.signals
-    query = (
-        "SELECT b.region, SUM(t.total_amount) AS revenue FROM transactions t "
-        "JOIN branches b USING (branch_id) GROUP BY 1 ORDER BY 2 DESC"
-    )
-    console.print(
-        f"\nThe warehouse is [bold]{warehouse_path}[/]. Query it with Python:\n"
-        f"  uv run python -c \"import duckdb; duckdb.connect('{warehouse_path}',"
-        f" read_only=True).sql('{query}').show()\"\n"
-        f"or see what it holds: uv run cafe-etl status -w duckdb:///{warehouse_path}\n"
-        f"Planted signals to find: {signals.rising_branch} rises and {signals.falling_branch}"
-        f" falls week on week; {signals.skipped_branch} sent no file on {signals.skipped_day};"
-        f" {signals.launched_product} launched on {signals.launch_day}.",
-        highlight=False,
-        soft_wrap=True,
-    )
+    with bootstrap(settings, loading=True, create=True) as services:
+        summary = _load(services, services.sources())
+    console.print(demo_epilogue(warehouse_path, result.signals), highlight=False, soft_wrap=True)
     raise typer.Exit(summary.exit_code)
 
 
@@ -211,15 +177,12 @@ def status(
     ] = False,
 ) -> None:
     """Show what the warehouse holds: files, branch-days, rows and rejects."""
-    from cafe_etl.render import status_tables
-    from cafe_etl.status import read_status
+    from cafe_etl.analytics.status import read_status
+    from cafe_etl.entrypoints.render import status_tables
 
-    pipeline = _pipeline(load_settings(warehouse=warehouse))
-    try:
-        for table in status_tables(read_status(pipeline.warehouse), by_branch=by_branch):
+    with bootstrap(load_settings(warehouse=warehouse)) as services:
+        for table in status_tables(read_status(services.warehouse), by_branch=by_branch):
             console.print(table)
-    finally:
-        pipeline.warehouse.close()
 
 
 @app.command()
@@ -229,11 +192,8 @@ def forget(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Remove everything one file loaded and mark it forgotten in the ledger."""
-    pipeline = _pipeline(load_settings(warehouse=warehouse))
-    try:
-        row = pipeline.forget(name)
-    finally:
-        pipeline.warehouse.close()
+    with bootstrap(load_settings(warehouse=warehouse)) as services:
+        row = services.maintenance.forget(name)
     console.print(
         f"forgot {name}: removed {_plural(row.rows_loaded, 'transaction')}"
         f" and {_plural(row.rows_rejected, 'rejected row')}"
@@ -251,12 +211,10 @@ def reprocess(
     """Load files again from their raw copies (after a rule or reference-data change)."""
     if bool(names) == all_files:
         raise CafeEtlError("reprocess: name one or more files, or pass --all (not both)")
-    pipeline = _pipeline(load_settings(warehouse=warehouse, jobs=jobs), loading=True)
-    try:
-        sources = pipeline.sources_to_reprocess(None if all_files else names)
-        summary = _load(pipeline, sources, force=True)
-    finally:
-        pipeline.warehouse.close()
+    settings = load_settings(warehouse=warehouse, jobs=jobs)
+    with bootstrap(settings, loading=True) as services:
+        sources = services.maintenance.sources_to_reprocess(None if all_files else names)
+        summary = _load(services, sources, force=True)
     raise typer.Exit(summary.exit_code)
 
 
@@ -274,18 +232,15 @@ def init_db(
 ) -> None:
     """Create or upgrade the warehouse schema; optionally a read-only reporting role."""
     settings = load_settings(warehouse=warehouse)
-    target = connect(settings.warehouse, password=settings.warehouse_password())
-    try:
-        applied = target.migrate()
+    with bootstrap(settings, create=True) as services:
+        applied = services.applied_migrations
         console.print(f"applied {', '.join(applied)}" if applied else "schema is up to date")
         if reporting_role:
             password = settings.reporting_password
-            target.create_reporting_role(
+            services.warehouse.create_reporting_role(
                 reporting_role, password.get_secret_value() if password else None
             )
             console.print(f"role {reporting_role} can read every table and view")
-    finally:
-        target.close()
 
 
 def _plural(count: int, noun: str) -> str:

@@ -1,4 +1,4 @@
-"""The raw till-export variants A-D: record reading and per-file layout detection.
+"""The raw till-export variants A-D: where each field sits, detected per file.
 
 Every variant is comma-separated UTF-8 with seven fields a record. They differ in the
 timestamp, the position of payment and total, and the basket notation:
@@ -11,16 +11,17 @@ timestamp, the position of payment and total, and the basket notation:
 - D (2025): as C with a header line.
 """
 
-import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TextIO
 
-FIELD_COUNT = 7
-"""Fields in every record of every variant."""
-_BOM = "\ufeff"
+from cafe_etl.extract.rows import FIELD_COUNT
 _ISO_TIMESTAMP = re.compile(r"\s*\d{4}-\d{2}-\d{2}[ T]")
+LOOKS_DATED = r"^\s*[0-9]{1,4}[-/][0-9]{1,2}[-/][0-9]{1,4}"
+"""A record's first field starting like a date: a data row, not a title line."""
+_TWO_DECIMALS = re.compile(r"\s*\d+\.\d\d\s*")
+VARIANT_ROWS = 1_000
+"""A file is variant B if the totals of its first this many records all have two decimals."""
 
 
 @dataclass(frozen=True)
@@ -49,38 +50,19 @@ _HEADER_NAMES = {
 }
 
 
-Record = tuple[int, list[str]]
-"""A record's 1-based starting line number and its raw fields."""
-
-
-def read_records(text: TextIO) -> Iterator[Record]:
-    """Yield every record of a text stream opened with ``newline=""``.
-
-    Blank and whitespace-only lines are skipped; the line number is the 1-based physical
-    line on which the record starts, so a quoted field spanning lines keeps its start.
-    """
-    reader = csv.reader(text, strict=False)
-    next_line = 1
-    for fields in reader:
-        if next_line == 1 and fields and fields[0].startswith(_BOM):
-            fields[0] = fields[0].removeprefix(_BOM)
-        line_number, next_line = next_line, reader.line_num + 1
-        if len(fields) <= 1 and not "".join(fields).strip():
-            continue
-        yield line_number, fields
-
-
 def _column(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalpha())
 
 
-def is_header(record: Record) -> bool:
-    return _column(record[1][0]) in _HEADER_NAMES["timestamp"]
+def is_header(fields: Sequence[str]) -> bool:
+    """Whether a file's first record is a header line (its first column names a time)."""
+    return bool(fields) and _column(fields[0]) in _HEADER_NAMES["timestamp"]
 
 
-def header_layout(record: Record) -> Layout | None:
-    """Field positions named by a header line, or None if its columns are not ours."""
-    columns = [_column(field) for field in record[1]]
+def header_layout(fields: Sequence[str]) -> Layout | None:
+    """Field positions named by a header line, or None if its columns are not ours: guessing
+    positions could load a customer name as a branch."""
+    columns = [_column(field) for field in fields]
     positions = {}
     for role, names in _HEADER_NAMES.items():
         found = [index for index, column in enumerate(columns) if column in names]
@@ -93,13 +75,14 @@ def header_layout(record: Record) -> Layout | None:
     return Layout(**positions, flat_basket=False)
 
 
-def detect_layout(record: Record, header: Layout | None = None) -> Layout:
-    """The layout of a file, from its header (if any) and its first data record.
+def detect_layout(fields: Sequence[str], header: Layout | None = None) -> Layout:
+    """The layout of a file, from its header (if any) and its first complete data record
+    (the first that ``looks_dated``, if any does).
 
     Variant A (ISO timestamps) puts payment before total and writes flat baskets.
     """
     base = header or DMY_LAYOUT
-    iso = bool(_ISO_TIMESTAMP.match(record[1][base.timestamp]))
+    iso = bool(_ISO_TIMESTAMP.match(fields[base.timestamp]))
     if header is None:
         return ISO_LAYOUT if iso else DMY_LAYOUT
     return replace(header, flat_basket=iso)
@@ -112,3 +95,12 @@ def variant_name(layout: Layout, *, header: bool, totals_two_decimals: bool) -> 
     if header:
         return "D"
     return "B" if totals_two_decimals else "C"
+
+
+def looks_dated(field: str) -> bool:
+    return re.match(LOOKS_DATED, field) is not None
+
+
+def two_decimals(total: str) -> bool:
+    """Whether a raw total is printed with two decimals (variant B), unlike C's ``5.2``."""
+    return _TWO_DECIMALS.fullmatch(total) is not None

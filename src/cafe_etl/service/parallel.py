@@ -1,6 +1,6 @@
 """Several loader processes for one run, for warehouses that take concurrent writers.
 
-Each process runs the ordinary ``Pipeline.run`` over its share of the files on its own
+Each process runs the ordinary ``LoadFiles.run`` over its share of the files on its own
 connection; the ledger's locks keep them exactly once between each other as between any
 two loaders. Shares are balanced by bytes, and files of equal size go to the same process
 in listing order: identical bytes under two names are then decided by one process in the
@@ -25,8 +25,14 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from cafe_etl.errors import CafeEtlError, ConfigError
-from cafe_etl.pipeline import FileOutcome, Pipeline, Progress, RunSummary, newest_per_name
-from cafe_etl.storage import Source
+from cafe_etl.extract.sources import Source
+from cafe_etl.service.load_files import (
+    FileOutcome,
+    LoadFiles,
+    Progress,
+    RunSummary,
+    newest_per_name,
+)
 
 log = logging.getLogger(__name__)
 _POLL_SECONDS = 0.5
@@ -56,18 +62,42 @@ def shares(sources: Iterable[Source], jobs: int) -> list[list[Source]]:
     return [[ordered[i] for i in sorted(indexes)] for indexes in assigned if indexes]
 
 
+class Run:
+    """One loader in this process: ``wait(progress)`` runs it."""
+
+    def __init__(self, load: LoadFiles, sources: Iterable[Source], *, force: bool = False) -> None:
+        self._load = load
+        self._sources = list(sources)
+        self._force = force
+
+    def start(self) -> "Run":
+        return self
+
+    def wait(self, progress: Progress | None = None) -> RunSummary:
+        return self._load.run(self._sources, force=self._force, progress=progress)
+
+
+def start_run(
+    load: LoadFiles, sources: Iterable[Source], jobs: int, *, force: bool = False
+) -> "Run | ParallelRun":
+    """A run of ``jobs`` loaders, started: ``wait(progress)`` for its summary."""
+    if jobs > 1:
+        return ParallelRun(load, sources, jobs, force=force).start()
+    return Run(load, sources, force=force)
+
+
 class ParallelRun:
     """``start()`` forks the loaders; ``wait(progress)`` collects their outcomes."""
 
     def __init__(
-        self, pipeline: Pipeline, sources: Iterable[Source], jobs: int, *, force: bool = False
+        self, load: LoadFiles, sources: Iterable[Source], jobs: int, *, force: bool = False
     ) -> None:
-        if not pipeline.warehouse.concurrent_writers:
+        if not load.warehouse.concurrent_writers:
             raise ConfigError(
-                f"--jobs {jobs} (or CAFE_ETL_JOBS): {pipeline.warehouse.scheme} takes one writer"
+                f"--jobs {jobs} (or CAFE_ETL_JOBS): {load.warehouse.scheme} takes one writer"
                 " at a time; use --jobs 1, or a PostgreSQL or Redshift warehouse"
             )
-        self._pipeline = pipeline
+        self._load = load
         self._shares = shares(newest_per_name(sources), jobs)
         self._force = force
         self._context = multiprocessing.get_context("fork")
@@ -76,7 +106,7 @@ class ParallelRun:
         self._processes: list[BaseProcess] = []
 
     def start(self) -> "ParallelRun":
-        self._pipeline.warehouse.close()  # each process opens its own connection
+        self._load.warehouse.close()  # each process opens its own connection
         gc.freeze()  # the loaders' collections then skip what they inherit (Python's advice)
         try:
             for job, share in enumerate(self._shares):
@@ -126,7 +156,7 @@ class ParallelRun:
         return summary
 
     def _load_share(self, job: int, share: list[Source]) -> None:
-        """In a loader process: run the pipeline over one share and report back."""
+        """In a loader process: load one share and report back."""
 
         reported = 0.0
 
@@ -138,7 +168,7 @@ class ParallelRun:
 
         _die_with_parent(self._parent)
         try:
-            summary = self._pipeline.run(share, force=self._force, progress=report)
+            summary = self._load.run(share, force=self._force, progress=report)
         except CafeEtlError as error:
             self._events.put(("error", job, error))
         except BaseException as error:  # the type only: a message could quote file bytes
@@ -150,7 +180,7 @@ class ParallelRun:
         else:
             self._events.put(("done", job, summary.outcomes))
         finally:
-            self._pipeline.warehouse.close()
+            self._load.warehouse.close()
             self._events.close()
             self._events.join_thread()
 

@@ -3,16 +3,17 @@
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cafe_etl.pipeline import UNCHANGED, RunSummary
-from cafe_etl.pipeline import Progress as ProgressCallback
-from cafe_etl.status import Status
-from cafe_etl.transform.validate import ROW_REASONS
-from cafe_etl.warehouse.base import DUPLICATE, LOADED, REJECTED
+from cafe_etl.analytics.status import Status
+from cafe_etl.generate.dataset import Signals
+from cafe_etl.model import ROW_REASONS, FileStatus
+from cafe_etl.service.load_files import Progress as ProgressCallback
+from cafe_etl.service.load_files import RunSummary
 
 
 @contextmanager
@@ -42,11 +43,11 @@ def summary_table(summary: RunSummary) -> Table:
     table.add_column("", style="bold")
     table.add_column("count", justify="right")
     for label, value in (
-        ("files loaded", summary.files(LOADED)),
-        ("files unchanged", summary.files(UNCHANGED)),
+        ("files loaded", summary.files(FileStatus.LOADED)),
+        ("files unchanged", summary.files(FileStatus.UNCHANGED)),
         ("files superseded", summary.superseded),
-        ("files duplicate", summary.files(DUPLICATE)),
-        ("files rejected", summary.files(REJECTED)),
+        ("files duplicate", summary.files(FileStatus.DUPLICATE)),
+        ("files rejected", summary.files(FileStatus.REJECTED)),
         ("rows read", summary.rows_read),
         ("rows loaded", summary.rows_loaded),
         ("rows rejected", summary.rows_rejected),
@@ -57,9 +58,26 @@ def summary_table(summary: RunSummary) -> Table:
         if rejects[reason]:
             table.add_row(f"  rejected: {reason}", f"{rejects[reason]:,}")
     for outcome in summary.outcomes:
-        if outcome.status == REJECTED:
+        if outcome.status == FileStatus.REJECTED:
             table.add_row(f"  file rejected ({outcome.reason})", outcome.name, style="red")
     return table
+
+
+def demo_epilogue(warehouse_path: Path, signals: Signals) -> str:
+    """How to query the demo's warehouse, and what it planted to find."""
+    query = (
+        "SELECT b.region, SUM(t.total_amount) AS revenue FROM transactions t "
+        "JOIN branches b USING (branch_id) GROUP BY 1 ORDER BY 2 DESC"
+    )
+    return (
+        f"\nThe warehouse is [bold]{warehouse_path}[/]. Query it with Python:\n"
+        f"  uv run python -c \"import duckdb; duckdb.connect('{warehouse_path}',"
+        f" read_only=True).sql('{query}').show()\"\n"
+        f"or see what it holds: uv run cafe-etl status -w duckdb:///{warehouse_path}\n"
+        f"Planted signals to find: {signals.rising_branch} rises and {signals.falling_branch}"
+        f" falls week on week; {signals.skipped_branch} sent no file on {signals.skipped_day};"
+        f" {signals.launched_product} launched on {signals.launch_day}."
+    )
 
 
 def status_tables(status: Status, *, by_branch: bool) -> list[Table]:

@@ -6,26 +6,17 @@ Money is integer pennies here and exact decimals in the warehouse: never a float
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
+
+from cafe_etl.model import Item, Reason
 
 T = TypeVar("T")
 
-FIELD_COUNT = "field_count"
-BAD_TIMESTAMP = "bad_timestamp"
-BAD_AMOUNT = "bad_amount"
-BAD_BASKET = "bad_basket"
-BAD_PAYMENT = "bad_payment"
-BAD_BRANCH = "bad_branch"
-TOTAL_MISMATCH = "total_mismatch"
-ROW_REASONS = (
-    FIELD_COUNT,
-    BAD_TIMESTAMP,
-    BAD_AMOUNT,
-    BAD_BASKET,
-    BAD_PAYMENT,
-    BAD_BRANCH,
-    TOTAL_MISMATCH,
-)
+BAD_TIMESTAMP = Reason.BAD_TIMESTAMP.value
+BAD_AMOUNT = Reason.BAD_AMOUNT.value
+BAD_BASKET = Reason.BAD_BASKET.value
+BAD_PAYMENT = Reason.BAD_PAYMENT.value
+BAD_BRANCH = Reason.BAD_BRANCH.value
 
 MAX_PENNIES = 10**10 - 1  # NUMERIC(10,2)
 NAME_LIMIT = 200  # VARCHAR(200): branch, product and flavour names
@@ -54,13 +45,6 @@ class Rejected(Exception):
         super().__init__(reason, detail)
         self.reason = reason
         self.detail = detail
-
-
-class Item(NamedTuple):
-    name: str
-    size: str | None
-    flavour: str | None
-    pennies: int
 
 
 def quote(value: str, shape: re.Pattern[str]) -> str:

@@ -1,23 +1,27 @@
-"""Arrow's columnar reader (the fast path) loads exactly what the row reader loads.
+"""Arrow's parser (the fast path) loads exactly what the csv module's loads.
 
-Each raw file is loaded into two fresh warehouses: once as a run loads it (a file Arrow reads
-as the row reader would goes through ``ColumnarBatch``), once with the columnar reader turned
-away, so every file goes through ``FileTransform``. Every contract table must be identical.
-Each case also says which reader takes it, so a case meant for one path cannot quietly pass
-through the other.
+Each raw file is loaded into two fresh warehouses: once as a run loads it (Arrow reads every
+piece it reads as the csv module would, the csv module the rest), once with the csv module
+only. Every contract table must be identical. Each case also says whether Arrow reads it
+whole, so a case meant for one path cannot quietly pass through the other.
 """
 
+import contextlib
+import csv
+import io
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pytest
 
+from cafe_etl.extract.arrow_rows import arrow_rows
+from cafe_etl.extract.csv_rows import csv_rows
 from cafe_etl.generate import generate
-from cafe_etl.transform import columnar
-from cafe_etl.transform.columnar import ColumnarBatch
+from cafe_etl.transform.file import Reader, csv_only
 from conftest import CONTRACT_TABLES, Etl, Rows
 
 from .rawfiles import HEADER, lines, write
@@ -100,7 +104,7 @@ CASES: dict[str, tuple[str | bytes, bool]] = {
     ),
     "a header with ISO times and flat baskets (variant A)": (
         lines(HEADER, '2021-02-23 09:00:00,Isle of Wight,Ann,"Large,Latte,2.45",CASH,2.45,None'),
-        False,
+        True,
     ),
     "a BOM without a header": ("\ufeff" + lines(*GOOD), True),
     "every field quoted, and odd quoting in a name": (
@@ -122,33 +126,34 @@ CASES: dict[str, tuple[str | bytes, bool]] = {
         lines(GOOD[0], "25/08/2021 09:01,Leeds," + "N" * 140_000 + ",Latte - 2.15,2.15,CASH,"),
         False,
     ),
-    "first row without a date": (lines(",Leeds,Ann,Regular Latte - 2.15,2.15,CASH,", *GOOD), False),
-    "a header only": (lines(HEADER), False),
-    "a header of other columns": (lines("Timestamp,A,B,C,D,E,F", *GOOD), False),
-    "an empty file": ("", False),
+    "first row without a date": (lines(",Leeds,Ann,Regular Latte - 2.15,2.15,CASH,", *GOOD), True),
+    "a header only": (lines(HEADER), True),
+    "a header of other columns": (lines("Timestamp,A,B,C,D,E,F", *GOOD), True),
+    "an empty file": ("", True),
 }
 
 
-def load(
-    landing: Path,
-    url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    *,
-    columnar_reader: bool,
-    **settings: Any,
-) -> list[bool]:
-    """Run the pipeline over ``landing``; what the columnar reader answered for each file."""
-    answers: list[bool] = []
-    read = ColumnarBatch.read
+def small_pieces(stream: BinaryIO, chunk_rows: int) -> Iterator[pa.Table]:
+    """Arrow's reader in pieces of 4 KiB: line numbers must run on across them."""
+    return arrow_rows(stream, chunk_rows=chunk_rows, piece_bytes=4096)
 
-    def answering(self: ColumnarBatch, *args: Any) -> bool:
-        answers.append(read(self, *args) if columnar_reader else False)
-        return answers[-1]
 
-    with monkeypatch.context() as patched:
-        patched.setattr(ColumnarBatch, "read", answering)
-        Etl(url).run(landing, **settings)
-    return answers
+def load(landing: Path, url: str, reader: Reader | None = None, **settings: Any) -> None:
+    Etl(url).run(landing, seams={"reader": reader} if reader else None, **settings)
+
+
+def arrow_reads_whole(content: str | bytes) -> bool:
+    """Whether Arrow's reader reads a file without handing any of it to the csv module."""
+    raw = content.encode() if isinstance(content, str) else content
+    handed: list[int] = []
+
+    def fallback(text: Any, **options: Any) -> Iterator[pa.Table]:
+        handed.append(options["first_line"])
+        return csv_rows(text, **options)
+
+    with contextlib.suppress(csv.Error):  # the csv module refuses the file: not_csv
+        list(arrow_rows(io.BytesIO(raw), fallback=fallback))
+    return not handed
 
 
 def contract(url: str) -> dict[str, Rows]:
@@ -158,28 +163,30 @@ def contract(url: str) -> dict[str, Rows]:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_file_loads_the_same_rows_whichever_reader_takes_it(
-    case: str, landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    case: str, landing: Path, tmp_path: Path
 ) -> None:
-    content, columnar_takes_it = CASES[case]
+    content, arrow_takes_it = CASES[case]
     write(landing, "leeds_25-08-2021_09-00-00.csv", content)
     fast, rows_only = f"duckdb:///{tmp_path}/fast.duckdb", f"duckdb:///{tmp_path}/rows.duckdb"
 
-    answers = load(landing, fast, monkeypatch, columnar_reader=True)
-    load(landing, rows_only, monkeypatch, columnar_reader=False)
+    load(landing, fast)
+    load(landing, rows_only, csv_only)
 
-    assert answers == [columnar_takes_it]
+    assert arrow_reads_whole(content) == arrow_takes_it
     assert contract(fast) == contract(rows_only)
     assert len(contract(fast)["loaded_files"]) == 1
 
 
-def test_every_reject_reason_keeps_its_line_and_reason_on_the_columnar_path(
-    landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_every_reject_reason_keeps_its_line_and_reason_on_the_fast_path(
+    landing: Path, tmp_path: Path
 ) -> None:
-    write(landing, "leeds.csv", lines(HEADER, GOOD[0], *EVERY_REJECT, *GOOD[1:]))
+    content = lines(HEADER, GOOD[0], *EVERY_REJECT, *GOOD[1:])
+    write(landing, "leeds.csv", content)
     url = f"duckdb:///{tmp_path}/fast.duckdb"
 
-    assert load(landing, url, monkeypatch, columnar_reader=True) == [True]
+    load(landing, url)
 
+    assert arrow_reads_whole(content)
     rejected = Etl(url).query("SELECT line_number, reason FROM rejected_rows ORDER BY line_number")
     assert rejected == [
         (3, "bad_timestamp"), (4, "bad_timestamp"), (5, "bad_branch"), (6, "bad_amount"),
@@ -191,11 +198,11 @@ def test_every_reject_reason_keeps_its_line_and_reason_on_the_columnar_path(
 
 
 @pytest.mark.parametrize("late_blank_line", [False, True])
-def test_a_file_read_in_many_arrow_batches_loads_the_same_rows(
-    late_blank_line: bool, landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_file_read_in_many_arrow_pieces_loads_the_same_rows(
+    late_blank_line: bool, landing: Path, tmp_path: Path
 ) -> None:
-    """Batches of a few rows: line numbers and variant run on across batches, and a blank
-    line found after rows were already sent takes them back out before the row reader,
+    """Pieces of a few rows: line numbers and variant run on across pieces, and a blank line
+    late in a file hands the rest of it to the csv module with the line numbers running on,
     leaving the rows of another file of the same transaction alone."""
     day = generate(landing, branches=2, days=1, start=date(2024, 5, 6), seed=3, variant="B").files
     for path in day:  # variant B ends with a line holding one space; add a late blank line
@@ -203,15 +210,12 @@ def test_a_file_read_in_many_arrow_batches_loads_the_same_rows(
         cut = body.rfind("\n", 0, len(body) - 200)
         path.write_text(body[:cut] + ("\n" if late_blank_line else "") + body[cut:])
     write(landing, "zz_leeds.csv", lines(*GOOD))
-    monkeypatch.setattr(columnar, "_READ", columnar.pcsv.ReadOptions(
-        column_names=columnar._RAW, use_threads=False, block_size=4096
-    ))  # fmt: skip
     fast, rows_only = f"duckdb:///{tmp_path}/fast.duckdb", f"duckdb:///{tmp_path}/rows.duckdb"
 
-    answers = load(landing, fast, monkeypatch, columnar_reader=True, chunk_rows=50)
-    load(landing, rows_only, monkeypatch, columnar_reader=False, chunk_rows=50)
+    load(landing, fast, small_pieces, chunk_rows=50)
+    load(landing, rows_only, csv_only, chunk_rows=50)
 
-    assert sorted(answers) == sorted([not late_blank_line] * len(day) + [True])
+    assert [arrow_reads_whole(path.read_bytes()) for path in day] == [not late_blank_line] * 2
     assert contract(fast) == contract(rows_only)
     variants = Etl(fast).query("SELECT variant, COUNT(*) FROM loaded_files GROUP BY variant")
     assert variants == [("B", 3)]
@@ -219,7 +223,7 @@ def test_a_file_read_in_many_arrow_batches_loads_the_same_rows(
 
 @pytest.mark.parametrize(("odd_row", "variant"), [(900, "C"), (1_100, "B")])
 def test_the_variant_is_judged_on_the_first_thousand_rows_on_both_paths(
-    odd_row: int, variant: str, landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    odd_row: int, variant: str, landing: Path, tmp_path: Path
 ) -> None:
     """Totals printed with two decimals make variant B; one ``2.150`` among the first
     1,000 rows makes it C, after them it does not, however the file is cut into batches."""
@@ -229,35 +233,33 @@ def test_the_variant_is_judged_on_the_first_thousand_rows_on_both_paths(
         for n in range(1_200)
     ]
     write(landing, "leeds.csv", lines(*rows))
-    monkeypatch.setattr(columnar, "_READ", columnar.pcsv.ReadOptions(
-        column_names=columnar._RAW, use_threads=False, block_size=4096
-    ))  # fmt: skip
     found = []
-    for name, fast_path in (("fast", True), ("rows", False)):
+    for name, reader in (("fast", small_pieces), ("rows", csv_only)):
         url = f"duckdb:///{tmp_path}/{name}.duckdb"
-        assert load(landing, url, monkeypatch, columnar_reader=fast_path, chunk_rows=50) == [
-            fast_path
-        ]
+        load(landing, url, reader, chunk_rows=50)
         found.append(Etl(url).scalar("SELECT variant FROM loaded_files"))
 
     assert found == [variant, variant]
 
 
-def test_an_arrow_error_while_turning_rows_into_facts_fails_the_run_and_loads_nothing(
-    landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_an_unexpected_error_while_reading_fails_the_run_and_loads_nothing(
+    landing: Path, tmp_path: Path
 ) -> None:
-    """Only reading a file can send it to the row reader: a fault in the vectorised checks
-    must not pass for a bad file (the files already read would be lost with it)."""
+    """Only what makes a file unreadable (bytes not UTF-8, text the csv module refuses)
+    rejects it: any other fault fails the run, so no file is wrongly recorded as bad and no
+    half-read group is committed."""
     generate(landing, branches=2, days=2, start=date(2024, 5, 6), seed=5)
     etl = Etl(f"duckdb:///{tmp_path}/fast.duckdb")
+    read: list[int] = []
 
-    def broken(*args: Any) -> None:
-        raise pa.ArrowInvalid("a fault in the vectorised checks")
+    def breaks_from_the_third_file(stream: BinaryIO, chunk_rows: int) -> Iterator[pa.Table]:
+        read.append(1)
+        if len(read) >= 3:
+            raise pa.ArrowInvalid("a fault in the reader")
+        return small_pieces(stream, chunk_rows)
 
-    monkeypatch.setattr(columnar, "_lookup", broken)
     with pytest.raises(pa.ArrowInvalid):
-        etl.run(landing, chunk_rows=50)  # rows are sent while later files are being read
-    monkeypatch.undo()
+        etl.run(landing, chunk_rows=50, seams={"reader": breaks_from_the_third_file})
 
     assert etl.scalar("SELECT COUNT(*) FROM loaded_files") == 0
     assert etl.scalar("SELECT COUNT(*) FROM transactions") == 0

@@ -1,6 +1,11 @@
 """The warehouse contract as Arrow schemas: the shape of every batch, on every engine."""
 
+from collections.abc import Mapping
+
 import pyarrow as pa
+
+from cafe_etl.model import Item
+from cafe_etl.regions import region_of
 
 MONEY = pa.decimal128(10, 2)
 
@@ -71,3 +76,20 @@ FACT_TABLES = {
 def money(pennies: pa.Array) -> pa.Array:
     """Exact NUMERIC(10,2) from integer pennies (the unscaled value is the penny count)."""
     return pennies.cast(pa.decimal128(19, 0)).view(pa.decimal128(19, 2)).cast(MONEY)
+
+
+def branch_table(names: Mapping[int, str]) -> pa.Table:
+    """``branches`` rows for branch names by key, each with its region (``regions.csv``)."""
+    return pa.table(
+        [list(names), list(names.values()), [region_of(name) for name in names.values()]],
+        schema=BRANCHES,
+    )
+
+
+def product_table(items: Mapping[int, Item]) -> pa.Table:
+    """``products`` rows for parsed items by key."""
+    values = list(items.values())
+    return pa.table(
+        [list(items), [i.name for i in values], [i.size for i in values], [i.flavour for i in values]],
+        schema=PRODUCTS,
+    )

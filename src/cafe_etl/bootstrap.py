@@ -1,0 +1,77 @@
+"""The one place that wires: settings in; warehouse, tokeniser and services out.
+
+The CLI, the Lambda handlers and the tests all start here; leaving the context closes what
+it opened. Nothing connects at import.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from cafe_etl.config import Settings
+from cafe_etl.extract import sources
+from cafe_etl.extract.sources import Source
+from cafe_etl.load.unit_of_work import Hook
+from cafe_etl.service.load_files import LoadFiles
+from cafe_etl.service.maintenance import Maintenance
+from cafe_etl.service.parallel import ParallelRun, Run, start_run
+from cafe_etl.service.token_key import check_token_key
+from cafe_etl.transform.file import Reader, arrow_first
+from cafe_etl.transform.redact import Tokeniser, key_fingerprint
+from cafe_etl.warehouse import connect
+from cafe_etl.warehouse.base import Warehouse
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a command needs, wired from one ``Settings``."""
+
+    settings: Settings
+    warehouse: Warehouse
+    load: LoadFiles
+    maintenance: Maintenance
+    applied_migrations: list[str]
+    """Migrations this start applied (none when the schema was up to date)."""
+
+    def sources(self, folder: Path | None = None) -> list[Source]:
+        """The raw files below ``folder`` (the landing folder by default), oldest first."""
+        return sources.list_folder(folder or self.settings.landing)
+
+    def start_run(self, files: list[Source], *, force: bool = False) -> Run | ParallelRun:
+        """A run over ``files`` with the configured loader processes; ``wait()`` for it."""
+        return start_run(self.load, files, self.settings.jobs, force=force)
+
+
+@contextmanager
+def bootstrap(
+    settings: Settings,
+    *,
+    create: bool = False,
+    loading: bool = False,
+    warehouse: Warehouse | None = None,
+    hook: Hook | None = None,
+    reader: Reader = arrow_first,
+) -> Iterator[Services]:
+    """Services on a migrated warehouse, closed on leaving.
+
+    ``create``: a DuckDB file may be created (only ``run``, ``demo`` and ``init-db`` do);
+    ``loading``: refuse a token key other than the warehouse's. Seams for tests: a
+    ``warehouse`` adapter instead of the one the settings name, a ``hook`` on each step of a
+    ``UnitOfWork``, the ``reader`` that parses files.
+    """
+    if warehouse is None:
+        password = settings.warehouse_password()
+        warehouse = connect(settings.warehouse, create=create, password=password)
+    try:
+        applied = warehouse.migrate()
+        key = settings.token_key_bytes
+        if loading:
+            check_token_key(warehouse, key_fingerprint(key) if key else None)
+        load = LoadFiles(
+            warehouse, Tokeniser(key), jobs=settings.jobs, group_bytes=settings.group_bytes,
+            batch_rows=settings.chunk_rows, hook=hook, reader=reader,
+        )  # fmt: skip
+        yield Services(settings, warehouse, load, Maintenance(warehouse, hook=hook), applied)
+    finally:
+        warehouse.close()

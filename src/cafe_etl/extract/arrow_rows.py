@@ -1,0 +1,139 @@
+"""Records read with Arrow's CSV parser: the fast path for plain files, the csv module for
+the rest of a file from the first piece Arrow cannot read as the csv module would.
+
+The stream is cut into pieces of about 1 MiB that end at a line ending. Arrow parses each
+piece; it is taken only if every record in it is one physical line of seven fields, blank
+lines only at its end, and no value holds a line ending (a quote left open at the cut). Then
+line numbers run on from the piece before, exactly as the csv module counts them. Arrow's
+messages quote the row: they are never logged.
+"""
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from cafe_etl.extract import rows
+from cafe_etl.extract.csv_rows import csv_rows
+
+PIECE_BYTES = 1 << 20
+"""Arrow holds a piece and its parse buffers; 16 MiB pieces cost 330 MB more at peak."""
+_READ = pcsv.ReadOptions(column_names=list(rows.FIELDS), use_threads=False)
+_CONVERT = pcsv.ConvertOptions(
+    column_types=dict.fromkeys(rows.FIELDS, pa.string()),
+    strings_can_be_null=False,
+    quoted_strings_can_be_null=False,
+)
+
+
+def arrow_rows(
+    stream: BinaryIO,
+    *,
+    chunk_rows: int = 100_000,
+    piece_bytes: int = PIECE_BYTES,
+    fallback: Callable[..., Iterator[pa.Table]] = csv_rows,
+) -> Iterator[pa.Table]:
+    """Tables in the ``extract.rows`` shape; raises as ``csv_rows`` (the ``fallback``) does
+    where it takes over."""
+    line = 1
+    pieces = _Pieces(stream, piece_bytes)
+    for piece, final in pieces:
+        table = _parse(piece, final)
+        if table is None:
+            rest = _Chain([piece, pieces.rest], stream)
+            encoding = "utf-8-sig" if line == 1 else "utf-8"
+            text = io.TextIOWrapper(io.BufferedReader(rest), encoding=encoding, newline="")
+            yield from fallback(text, first_line=line, chunk_rows=chunk_rows)
+            return
+        if table.num_rows:
+            yield rows.from_fields(line, table)
+        line += _lines(piece)
+
+
+class _Pieces:
+    """Pieces of a stream ending at a line ending (the last may not), each with whether it is
+    known to be the last; ``rest`` holds what was read past the piece last given."""
+
+    def __init__(self, stream: BinaryIO, size: int) -> None:
+        self._stream = stream
+        self._size = size
+        self.rest = b""
+
+    def __iter__(self) -> Iterator[tuple[bytes, bool]]:
+        while block := self._stream.read(self._size):
+            data = self.rest + block
+            cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1  # not CR|LF
+            self.rest = data[cut:]  # a line longer than a piece: read on
+            if cut:
+                yield data[:cut], False
+        if self.rest:
+            piece, self.rest = self.rest, b""
+            yield piece, True
+
+
+def _parse(piece: bytes, final: bool) -> pa.Table | None:
+    """The piece's records as seven string columns, or None where the csv module must read."""
+    blank_rows: list[int] = []
+
+    def skip_blank(row: pcsv.InvalidRow) -> str:
+        if row.text.strip():
+            return "error"
+        blank_rows.append(row.number)
+        return "skip"
+
+    options = pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip_blank)
+    try:
+        table = pcsv.read_csv(pa.py_buffer(piece), _READ, options, _CONVERT)
+    except pa.ArrowInvalid:  # a record of another length, bytes not UTF-8
+        return None
+    records = table.num_rows
+    one_a_line = _lines(piece) == records + len(blank_rows)
+    if not one_a_line or any(row <= records for row in blank_rows):
+        return None  # a blank line between records, a quoted value over two lines
+    if len(piece) > csv.field_size_limit() and _longest(table) > csv.field_size_limit():
+        return None  # the csv module refuses such a value: let it say so
+    if records and not final and _open_at_end(table):
+        return None
+    return table
+
+
+def _lines(piece: bytes) -> int:
+    """Physical lines as the csv module counts them: ``\\n``, ``\\r\\n`` or a lone ``\\r``
+    ends one; the last may have no ending."""
+    crlf = piece.count(b"\r\n")
+    endings = piece.count(b"\n") + piece.count(b"\r") - crlf
+    return endings + (piece[-1:] not in (b"\n", b"\r"))
+
+
+def _longest(table: pa.Table) -> int:
+    """Bytes of the longest value (the csv module's limit counts characters)."""
+    return max((pc.max(pc.binary_length(column)).as_py() or 0 for column in table.columns))
+
+
+def _open_at_end(table: pa.Table) -> bool:
+    """Whether the last record holds a line ending: a quote the cut left open."""
+    last = table.slice(table.num_rows - 1).to_pylist()[0].values()
+    return any("\n" in value or "\r" in value for value in last)
+
+
+class _Chain(io.RawIOBase):
+    """Bytes already read, then the rest of the stream."""
+
+    def __init__(self, read: list[bytes], stream: BinaryIO) -> None:
+        self._parts = [part for part in read if part]
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._parts.pop(0) if self._parts else self._stream.read(len(buffer))
+        if len(data) > len(buffer):
+            data, rest = data[: len(buffer)], data[len(buffer) :]
+            self._parts.insert(0, rest)
+        buffer[: len(data)] = data
+        return len(data)

@@ -1,0 +1,184 @@
+"""One database transaction of loading: batches, ledger rows and removals in; it rolls back
+unless told to commit, so a file is wholly in the warehouse or not at all."""
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import astuple
+from types import TracebackType
+
+import pyarrow as pa
+
+from cafe_etl import contract
+from cafe_etl.model import FileBatch, Item, LedgerRow
+from cafe_etl.regions import region_of
+from cafe_etl.warehouse.base import Warehouse
+
+Hook = Callable[[str, "UnitOfWork", Sequence[str]], None]
+"""Called at each step with its name, the unit of work and the file names it concerns:
+``"begin"`` (the transaction is open, no file named), ``"record"`` (a file's ledger row is
+taken, its rows may still be buffered) and ``"commit"`` (everything written, not committed).
+A seam for tests: a hook that raises makes that step fail."""
+
+
+class KnownDimensions:
+    """Branches and products the warehouse holds, as committed: rows already there unchanged
+    are not written again (read once, then kept current)."""
+
+    def __init__(self) -> None:
+        self.branches: dict[int, tuple[str, str]] | None = None
+        self.products: set[int] | None = None
+
+    def read(self, warehouse: Warehouse) -> tuple[dict[int, tuple[str, str]], set[int]]:
+        if self.branches is None:
+            rows = warehouse.execute("SELECT branch_id, branch_name, region FROM branches")
+            self.branches = {row[0]: (row[1], row[2]) for row in rows}
+        if self.products is None:
+            self.products = {row[0] for row in warehouse.execute("SELECT product_id FROM products")}
+        return self.branches, self.products
+
+    def update(self, branches: dict[int, tuple[str, str]], products: dict[int, Item]) -> None:
+        """Add what a transaction committed (only once the warehouse was read)."""
+        if self.branches is not None and self.products is not None:
+            self.branches.update(branches)
+            self.products.update(products)
+
+
+class UnitOfWork:
+    """Writes files inside one open transaction. Rows are buffered and bulk-inserted.
+
+    >>> with UnitOfWork(warehouse) as work:        # doctest: +SKIP
+    ...     work.remove(older.file_id)             # what the name's older version loaded
+    ...     for batch in transform_file(raw, file_id, tokeniser):
+    ...         work.add(batch)
+    ...     work.record(ledger_row)
+    ...     work.commit()                          # without it, everything rolls back
+    """
+
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        known: KnownDimensions | None = None,
+        *,
+        hook: Hook | None = None,
+        buffer_rows: int = 200_000,
+    ) -> None:
+        self._warehouse = warehouse
+        self._known = known or KnownDimensions()
+        self._hook = hook
+        self._buffer_rows = buffer_rows
+        self._batches: list[FileBatch] = []
+        self._buffered = 0
+        self._written: set[int] = set()
+        self._ledger: dict[int, LedgerRow] = {}
+        self._branches: dict[int, tuple[str, str]] = {}
+        self._products: dict[int, Item] = {}
+        self._committed = False
+
+    def __enter__(self) -> "UnitOfWork":
+        self._warehouse.begin()
+        self._step("begin", [])
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not self._committed:
+            with contextlib.suppress(Exception):
+                self._warehouse.rollback()
+
+    def add(self, batch: FileBatch) -> None:
+        """Take a batch of a file; a file's last batch saying it is rejected whole drops the
+        rows of its earlier batches."""
+        if batch.rejected_whole:
+            self.discard(batch.file_id)
+            return
+        self._batches.append(batch)
+        self._buffered += batch.transactions.num_rows + batch.rejected_rows.num_rows
+        branches, products = self._known.read(self._warehouse)
+        for key, name in batch.branch_names.items():
+            row = (name, region_of(name))
+            if branches.get(key) != row:
+                self._branches[key] = row
+        for key, item in batch.items.items():
+            if key not in products:
+                self._products[key] = item
+        if self._buffered >= self._buffer_rows:
+            self._flush_facts()
+
+    def discard(self, file_id: int) -> None:
+        """Drop every row taken for a file in this transaction."""
+        self._batches = [batch for batch in self._batches if batch.file_id != file_id]
+        if file_id in self._written:
+            self.remove(file_id)
+
+    def remove(self, file_id: int) -> None:
+        """Delete every row one file version loaded (its ledger row stays)."""
+        self._flush_facts()
+        execute = self._warehouse.execute
+        execute(
+            "DELETE FROM basket_items WHERE transaction_id IN"
+            " (SELECT transaction_id FROM transactions WHERE file_id = ?)",
+            (file_id,),
+        )
+        execute("DELETE FROM transactions WHERE file_id = ?", (file_id,))
+        execute("DELETE FROM rejected_rows WHERE file_id = ?", (file_id,))
+
+    def record(self, row: LedgerRow) -> None:
+        """Write a file's ledger row, replacing an earlier row of the same version."""
+        self._ledger[row.file_id] = row
+        self._step("record", [row.file_name])
+
+    def set_status(self, file_id: int, status: str) -> None:
+        self._flush_ledger()
+        self._warehouse.execute(
+            "UPDATE loaded_files SET status = ? WHERE file_id = ?", (status, file_id)
+        )
+
+    def flush(self) -> None:
+        """Write everything taken so far (still inside the transaction)."""
+        self._flush_facts()
+        self._flush_dimensions()
+        self._flush_ledger()
+
+    def commit(self) -> None:
+        names = [row.file_name for row in self._ledger.values()]
+        self.flush()
+        self._step("commit", names)
+        self._warehouse.commit()
+        self._committed = True
+        self._known.update(self._branches, self._products)
+
+    def _step(self, name: str, files: Sequence[str]) -> None:
+        if self._hook is not None:
+            self._hook(name, self, files)
+
+    def _flush_facts(self) -> None:
+        batches, self._batches, self._buffered = self._batches, [], 0
+        for name in contract.FACT_TABLES:
+            parts = [rows for batch in batches if (rows := getattr(batch, name)).num_rows]
+            if parts:
+                self._warehouse.insert_arrow(name, pa.concat_tables(parts))
+        self._written.update(batch.file_id for batch in batches)
+
+    def _flush_dimensions(self) -> None:
+        if self._branches:
+            names, regions = zip(*self._branches.values(), strict=True)
+            rows = pa.table([list(self._branches), names, regions], schema=contract.BRANCHES)
+            self._warehouse.upsert_arrow("branches", "branch_id", rows)
+        if self._products:
+            self._warehouse.upsert_arrow(
+                "products", "product_id", contract.product_table(self._products)
+            )
+
+    def _flush_ledger(self) -> None:
+        if not self._ledger:
+            return
+        ids = list(self._ledger)
+        self._warehouse.execute(
+            f"DELETE FROM loaded_files WHERE file_id IN ({', '.join('?' for _ in ids)})", ids
+        )
+        rows = [astuple(row) for row in self._ledger.values()]
+        columns = list(zip(*rows, strict=True))
+        table = pa.table(columns, schema=contract.LOADED_FILES)
+        self._warehouse.insert_arrow("loaded_files", table)
+        self._ledger = {}

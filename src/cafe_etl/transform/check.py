@@ -1,0 +1,334 @@
+"""The one rule set for rows, applied column by column.
+
+Input: records already placed by their file's layout (``ROLE_SCHEMA``: the file's key, line
+number, field count and the six fields the pipeline reads; the customer's name is never
+among them). Each distinct raw value is parsed once (``ParseCache``); a row is rejected for
+the first rule it breaks, in this order, with the detail the field parser gives:
+
+1. ``field_count``: not seven fields;
+2. ``bad_timestamp``, 3. ``bad_branch``, 4. ``bad_amount`` (the total),
+5. ``bad_basket`` (or ``bad_amount`` for an item's price: the first bad item), 6. ``bad_payment``;
+7. ``total_mismatch``: item prices that do not sum exactly to the total.
+
+Accepted rows become ``transactions`` and ``basket_items`` (one row per product and unit
+price within a transaction, with its quantity); a card field becomes a customer token only
+on a CARD sale (``redact.tokens``).
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cafe_etl import contract, keys
+from cafe_etl.extract.rows import FIELD_COUNT
+from cafe_etl.model import Reason
+from cafe_etl.transform.cache import Line, Memo, ParseCache
+from cafe_etl.transform.fields import Rejected
+from cafe_etl.transform.redact import Tokeniser, tokens
+
+ROLES = ("timestamp", "branch", "basket", "total", "payment", "card")
+ROLE_SCHEMA = pa.schema(
+    [
+        ("file_id", pa.int64()),
+        ("line", pa.int64()),
+        ("fields", pa.int32()),
+        *((role, pa.string()) for role in ROLES),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The outcome of the rules for some rows, in the order the rows came."""
+
+    transactions: pa.Table
+    basket_items: pa.Table
+    """In transaction order."""
+    rejected_rows: pa.Table
+    accepted: pa.Array
+    """Per row given: whether it was accepted."""
+    item_rows: np.ndarray
+    """Per basket item: the index of the row it came from (ascending)."""
+
+
+class _Rejections:
+    """The distinct (reason, detail) pairs met, numbered; a row refers to one by number."""
+
+    def __init__(self) -> None:
+        self._codes: dict[tuple[str, str], int] = {}
+
+    def code(self, reason: str, detail: str) -> int:
+        return self._codes.setdefault((reason, detail), len(self._codes))
+
+    def columns(self, codes: pa.Array) -> tuple[pa.Array, pa.Array]:
+        reasons, details = zip(*self._codes, strict=True) if self._codes else ((), ())
+        return (
+            pa.array(reasons, pa.string()).take(codes),
+            pa.array(details, pa.string()).take(codes),
+        )
+
+
+def check(rows: pa.Table, *, flat_baskets: bool, cache: ParseCache, tokenise: Tokeniser) -> Checked:
+    """Apply the rules to rows of ``ROLE_SCHEMA``; ``flat_baskets`` for variant A's notation."""
+    rejections = _Rejections()
+    raw = {role: rows[role].combine_chunks() for role in ROLES}
+    file_ids = rows["file_id"].combine_chunks()
+    lines = rows["line"].combine_chunks()
+    occurred_at, ts_rejected = _lookup(raw["timestamp"], cache.timestamp, pa.int64(), rejections)
+    branch_ids, branch_rejected = _lookup(raw["branch"], cache.branch, pa.int64(), rejections)
+    totals, total_rejected = _lookup(raw["total"], cache.total, pa.int64(), rejections)
+    payments, payment_rejected = _lookup(raw["payment"], cache.payment, pa.string(), rejections)
+    baskets = _Baskets(raw["basket"], cache, rejections, flat=flat_baskets)
+    rejected = _first(
+        [
+            _field_count(rows["fields"].combine_chunks(), rejections),
+            ts_rejected,
+            branch_rejected,
+            total_rejected,
+            baskets.rejected,
+            payment_rejected,
+        ],
+        len(rows),
+    )
+    rejected = _first([rejected, _mismatch(baskets.sums, totals, rejected, rejections)], len(rows))
+    accepted = pc.is_null(rejected) if rejected is not None else pa.repeat(pa.scalar(True), len(rows))
+    transaction_ids = keys.row_keys(file_ids, lines)
+    when = occurred_at.filter(accepted).cast(pa.timestamp("s"))
+    methods = payments.filter(accepted)
+    cards = pc.if_else(
+        pc.equal(methods, "CARD"), raw["card"].filter(accepted), pa.scalar(None, pa.string())
+    )
+    transactions = pa.table(
+        [
+            transaction_ids.filter(accepted),
+            branch_ids.filter(accepted),
+            when,
+            when.cast(pa.date32()),
+            methods,
+            contract.money(totals.filter(accepted)),
+            tokens(tokenise, cards),
+            file_ids.filter(accepted),
+        ],
+        schema=contract.TRANSACTIONS,
+    )
+    basket_items, item_rows = baskets.items(accepted, transaction_ids)
+    return Checked(
+        transactions,
+        basket_items,
+        _rejected_rows(rows, rejected, rejections),
+        accepted,
+        item_rows,
+    )
+
+
+def _lookup(
+    column: pa.Array, memo: Memo[Any], kind: pa.DataType, rejections: _Rejections
+) -> tuple[pa.Array, pa.Array | None]:
+    """Each row's parsed value (null where rejected) and rejection code (None if none is)."""
+    encoded = pc.dictionary_encode(column)
+    known, values, codes, any_rejected = memo.values.get, [], [], False
+    for raw in encoded.dictionary.to_pylist():
+        value, code = known(raw), None
+        if value is None:
+            try:
+                value = memo(raw)
+            except Rejected as error:
+                code, any_rejected = rejections.code(error.reason, error.detail), True
+        values.append(value)
+        codes.append(code)
+    indices = encoded.indices
+    rejected = pa.array(codes, pa.int32()).take(indices) if any_rejected else None
+    return pa.array(values, kind).take(indices), rejected
+
+
+def _field_count(counts: pa.Array, rejections: _Rejections) -> pa.Array | None:
+    wrong = pc.not_equal(counts, FIELD_COUNT)
+    if not pc.any(wrong).as_py():
+        return None
+    codes = {
+        count: rejections.code(
+            Reason.FIELD_COUNT, f"expected {FIELD_COUNT} fields, found {count}"
+        )
+        for count in pc.unique(counts.filter(wrong)).to_pylist()
+    }
+    looked_up = pc.index_in(counts, pa.array(list(codes), pa.int32()))
+    code_of = pa.array(list(codes.values()), pa.int32()).take(looked_up)
+    return pc.if_else(wrong, code_of, pa.scalar(None, pa.int32()))
+
+
+def _mismatch(
+    sums: pa.Array, totals: pa.Array, rejected: pa.Array | None, rejections: _Rejections
+) -> pa.Array | None:
+    """``total_mismatch`` for rows that broke no earlier rule and whose items do not add up."""
+    differs = pc.fill_null(pc.not_equal(sums, totals), False)
+    if rejected is not None:
+        differs = pc.and_(differs, pc.is_null(rejected))
+    where = np.flatnonzero(differs.to_numpy(zero_copy_only=False))
+    if not len(where):
+        return None
+    found = pa.array(where)
+    pairs = zip(sums.take(found).to_pylist(), totals.take(found).to_pylist(), strict=True)
+    codes = [
+        rejections.code(Reason.TOTAL_MISMATCH, f"items sum to {_pounds(s)}, total is {_pounds(t)}")
+        for s, t in pairs
+    ]
+    return _scatter(where, codes, len(sums))
+
+
+class _Baskets:
+    """Each row's basket as a list of item kinds, a kind being one (product, unit price).
+
+    Variants B-D: split on commas, each distinct item parsed once per run. Variant A: each
+    distinct basket parsed once (``size,name,price`` triples). Counting a basket's repeats is
+    then counting one integer per item: ``row * kinds + kind``.
+    """
+
+    def __init__(
+        self, baskets: pa.Array, cache: ParseCache, rejections: _Rejections, *, flat: bool
+    ) -> None:
+        self._kinds: dict[Line, int] = {}
+        self._rejections = rejections
+        if flat:
+            self.per_row, self.rejected = self._flat(baskets, cache.flat_basket)
+        else:
+            self.per_row, self.rejected = self._split(baskets, cache.item)
+        offsets = self.per_row.offsets
+        self.per_row = pa.ListArray.from_arrays(
+            pc.subtract(offsets, offsets[0]), self.per_row.flatten()
+        )  # values from 0, exactly the rows' items
+        product_ids, prices = zip(*self._kinds, strict=True) if self._kinds else ((), ())
+        self._product_ids = pa.array(product_ids, pa.int64())
+        self._prices = pa.array(prices, pa.int64())
+        self.sums = _per_row(
+            pc.fill_null(self._prices.take(self.per_row.values), 0), self.per_row.offsets
+        )
+
+    def _kind(self, line: Line) -> int:
+        return self._kinds.setdefault(line, len(self._kinds))
+
+    def _split(self, baskets: pa.Array, item: Memo[Line]) -> tuple[pa.ListArray, pa.Array | None]:
+        per_row = pc.split_pattern(baskets, ",")
+        encoded = pc.dictionary_encode(per_row.flatten())
+        kinds, codes = [], []
+        for raw in encoded.dictionary.to_pylist():
+            try:
+                kinds.append(self._kind(item(raw)))
+                codes.append(None)
+            except Rejected as error:
+                kinds.append(None)
+                codes.append(self._rejections.code(error.reason, error.detail))
+        kind_of = pa.array(kinds, pa.int64()).take(encoded.indices)
+        lists = pa.ListArray.from_arrays(per_row.offsets, kind_of)
+        empty = pc.equal(pc.utf8_trim_whitespace(baskets), "")
+        rejected = _first_per_row(per_row, pa.array(codes, pa.int32()).take(encoded.indices))
+        if pc.any(empty).as_py():
+            code = self._rejections.code(Reason.BAD_BASKET, "basket is empty")
+            rejected = _first([_where(empty, code), rejected], len(baskets))
+        return lists, rejected
+
+    def _flat(
+        self, baskets: pa.Array, basket: Memo[list[Line]]
+    ) -> tuple[pa.ListArray, pa.Array | None]:
+        encoded = pc.dictionary_encode(baskets)
+        kinds: list[list[int]] = []
+        codes: list[int | None] = []
+        for raw in encoded.dictionary.to_pylist():
+            try:
+                kinds.append([self._kind(line) for line in basket(raw)])
+                codes.append(None)
+            except Rejected as error:
+                kinds.append([])
+                codes.append(self._rejections.code(error.reason, error.detail))
+        lists = pa.array(kinds, pa.list_(pa.int64())).take(encoded.indices)
+        rejected = pa.array(codes, pa.int32()).take(encoded.indices)
+        return lists, rejected if rejected.null_count < len(rejected) else None
+
+    def items(self, accepted: pa.Array, transaction_ids: pa.Array) -> tuple[pa.Table, np.ndarray]:
+        """Basket items of the accepted rows, one per distinct (product, unit price) each;
+        and the row each came from."""
+        rows = pc.list_parent_indices(self.per_row).cast(pa.int64())
+        keep = accepted.take(rows)
+        width = pa.scalar(max(len(self._kinds), 1), pa.int64())
+        counted = pc.value_counts(
+            pc.add(pc.multiply(rows.filter(keep), width), self.per_row.values.filter(keep))
+        )  # in order of first appearance: by row
+        found = counted.field("values")
+        row = pc.divide(found, width)  # integer division: both are integers
+        kind = pc.subtract(found, pc.multiply(row, width))
+        table = pa.table(
+            [
+                transaction_ids.take(row),
+                self._product_ids.take(kind),
+                contract.money(self._prices.take(kind)),
+                counted.field("counts").cast(pa.int32()),
+            ],
+            schema=contract.BASKET_ITEMS,
+        )
+        return table, row.to_numpy(zero_copy_only=False)
+
+
+def _first_per_row(per_row: pa.ListArray, item_codes: pa.Array) -> pa.Array | None:
+    """Each row's first rejected item's code (None if no item is rejected)."""
+    if item_codes.null_count == len(item_codes):
+        return None
+    bad = pc.is_valid(item_codes)
+    parents = pc.list_parent_indices(per_row).filter(bad).to_numpy()
+    codes = item_codes.filter(bad).to_numpy()
+    rows, first = np.unique(parents, return_index=True)  # items are in row order
+    return _scatter(rows, codes[first].tolist(), len(per_row))
+
+
+def _first(columns: list[pa.Array | None], length: int) -> pa.Array | None:
+    """Per row, the first non-null code of the columns given (None if every one is None)."""
+    present = [column for column in columns if column is not None]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else pc.coalesce(*present)
+
+
+def _where(mask: pa.Array, code: int) -> pa.Array:
+    return pc.if_else(mask, pa.scalar(code, pa.int32()), pa.scalar(None, pa.int32()))
+
+
+def _scatter(where: np.ndarray, codes: list[int], length: int) -> pa.Array:
+    values = np.zeros(length, np.int32)
+    values[where] = codes
+    mask = np.ones(length, bool)
+    mask[where] = False
+    return pa.array(values, pa.int32(), mask=mask)
+
+
+def _per_row(values: pa.Array, offsets: pa.Array) -> pa.Array:
+    """Sums of ``values`` over each list's slice ``offsets[i]:offsets[i+1]``."""
+    running = pa.concat_arrays([pa.array([0], pa.int64()), pc.cumulative_sum(values)])
+    return pc.subtract(running.take(offsets[1:]), running.take(offsets[:-1]))
+
+
+def _rejected_rows(rows: pa.Table, rejected: pa.Array | None, rejections: _Rejections) -> pa.Table:
+    if rejected is None:
+        return contract.REJECTED_ROWS.empty_table()
+    codes = rejected.drop_null()
+    reasons, details = rejections.columns(codes)
+    bad = pc.is_valid(rejected)
+    return pa.table(
+        [rows["file_id"].filter(bad), rows["line"].filter(bad), reasons, details],
+        schema=contract.REJECTED_ROWS,
+    )
+
+
+def accepted_offsets(checked: Checked, row_offsets: list[int]) -> Iterator[tuple[int, int, int]]:
+    """For row boundaries ``row_offsets`` (0, …, n): each slice's start in ``transactions``,
+    ``basket_items`` and ``rejected_rows``."""
+    accepted = np.concatenate([[0], np.cumsum(checked.accepted.to_numpy(zero_copy_only=False))])
+    items = np.searchsorted(checked.item_rows, row_offsets)
+    for at, item_at in zip(row_offsets, items, strict=True):
+        taken = int(accepted[at])
+        yield taken, int(item_at), at - taken
+
+
+def _pounds(pennies: int) -> str:
+    return f"{pennies // 100}.{pennies % 100:02d}"
