@@ -204,8 +204,16 @@ class Cli:
 
     env: dict[str, str | None] = field(default_factory=dict)
 
-    def __call__(self, *args: object, env: dict[str, str | None] | None = None) -> Result:
-        return CliRunner().invoke(app, [str(arg) for arg in args], env={**self.env, **(env or {})})
+    def __call__(
+        self,
+        *args: object,
+        env: dict[str, str | None] | None = None,
+        seams: dict[str, Any] | None = None,
+    ) -> Result:
+        """``seams`` reach ``bootstrap`` as the command's context object."""
+        return CliRunner().invoke(
+            app, [str(arg) for arg in args], env={**self.env, **(env or {})}, obj=seams
+        )
 
 
 @pytest.fixture

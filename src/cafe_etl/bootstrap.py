@@ -34,9 +34,9 @@ class Services:
     applied_migrations: list[str]
     """Migrations this start applied (none when the schema was up to date)."""
 
-    def sources(self, folder: Path | None = None) -> list[Source]:
+    def sources(self, folder: Path | str | None = None) -> list[Source]:
         """The raw files below ``folder`` (the landing folder by default), oldest first."""
-        return sources.list_folder(folder or self.settings.landing)
+        return sources.list_folder(Path(folder) if folder else self.settings.landing)
 
     def start_run(self, files: list[Source], *, force: bool = False) -> Run | ParallelRun:
         """A run over ``files`` with the configured loader processes; ``wait()`` for it."""

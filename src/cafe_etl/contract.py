@@ -90,6 +90,11 @@ def product_table(items: Mapping[int, Item]) -> pa.Table:
     """``products`` rows for parsed items by key."""
     values = list(items.values())
     return pa.table(
-        [list(items), [i.name for i in values], [i.size for i in values], [i.flavour for i in values]],
+        [
+            list(items),
+            [i.name for i in values],
+            [i.size for i in values],
+            [i.flavour for i in values],
+        ],
         schema=PRODUCTS,
     )

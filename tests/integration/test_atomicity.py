@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -11,9 +12,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from cafe_etl.errors import WarehouseError
-from cafe_etl.generate import generate
 from cafe_etl.extract.sources import list_folder
-from cafe_etl.warehouse.base import LedgerRow, Loader
+from cafe_etl.generate import generate
+from cafe_etl.load.unit_of_work import UnitOfWork
 
 from .rawfiles import expected, lines, moment, records, write
 
@@ -35,27 +36,21 @@ LEEDS = lines("25/08/2021 09:00,Leeds,Bo Peep,Large Latte - 2.45,2.45,CASH,")
 FAULT = "injected fault: connection to the warehouse lost"
 
 
-def fail_for(monkeypatch: pytest.MonkeyPatch, name: str, point: str) -> None:
-    """Make writing ``name``'s ledger row fail, after its rows are in the transaction."""
-    if point == "ledger write at commit":
-        flush_ledger = Loader._flush_ledger
+class Fault:
+    """A ``UnitOfWork`` hook that fails writing ``name``'s ledger row, after its rows are in
+    the transaction, until disarmed."""
 
-        def failing_flush(self: Loader) -> None:
-            if any(row.file_name == name for row in self._ledger.values()):
-                raise WarehouseError(FAULT)
-            flush_ledger(self)
+    def __init__(self, name: str, point: str) -> None:
+        self.name, self.point, self.armed = name, point, True
 
-        monkeypatch.setattr(Loader, "_flush_ledger", failing_flush)
-    else:
-        record = Loader.record
-
-        def failing_record(self: Loader, row: LedgerRow) -> None:
-            if row.file_name == name:
-                self._flush_facts()  # the file's rows are written, only its ledger row is not
-                raise WarehouseError(FAULT)
-            record(self, row)
-
-        monkeypatch.setattr(Loader, "record", failing_record)
+    def __call__(self, step: str, work: UnitOfWork, files: Sequence[str]) -> None:
+        if not self.armed or self.name not in files:
+            return
+        if self.point == "ledger write at commit" and step == "commit":
+            raise WarehouseError(FAULT)  # every row and ledger row written, not committed
+        if self.point == "ledger row recorded" and step == "record":
+            work.flush()  # the file's rows are written, only its ledger row is not
+            raise WarehouseError(FAULT)
 
 
 FAULT_POINTS = ["ledger row recorded", "ledger write at commit"]
@@ -63,22 +58,22 @@ FAULT_POINTS = ["ledger row recorded", "ledger write at commit"]
 
 @pytest.mark.parametrize("point", FAULT_POINTS)
 def test_a_failure_before_a_files_ledger_row_leaves_the_warehouse_exactly_as_it_was(
-    etl: Etl, landing: Path, monkeypatch: pytest.MonkeyPatch, point: str
+    etl: Etl, landing: Path, point: str
 ) -> None:
     write(landing, NAME, V1, mtime=1_000)
     write(landing, LEEDS_NAME, LEEDS, mtime=1_000)
     etl.run(landing)
     before = etl.snapshot()
     write(landing, NAME, V2, mtime=2_000)  # a correction: superseding V1 is part of the load
-    fail_for(monkeypatch, NAME, point)
+    fault = Fault(NAME, point)
 
-    with etl.pipeline() as pipeline:
+    with etl.services(seams={"hook": fault}) as services:
         with pytest.raises(WarehouseError, match="injected fault"):
-            pipeline.run(list_folder(landing))
+            services.load.run(list_folder(landing))
         assert etl.snapshot() == before
 
-        monkeypatch.undo()
-        summary = pipeline.run(list_folder(landing))
+        fault.armed = False
+        summary = services.load.run(list_folder(landing))
 
     assert [(o.name, o.status) for o in summary.outcomes if o.status != "unchanged"] == [
         (NAME, "loaded")
@@ -121,20 +116,18 @@ def state_of(etl: Etl, path: Path) -> str:
 @pytest.mark.parametrize("failing", [-1, 2], ids=["last file", "middle file"])
 @pytest.mark.parametrize("point", FAULT_POINTS)
 def test_when_one_file_of_a_group_fails_every_file_stays_all_or_nothing(
-    etl: Etl, landing: Path, monkeypatch: pytest.MonkeyPatch, point: str, failing: int
+    etl: Etl, landing: Path, point: str, failing: int
 ) -> None:
     files = generated_week(landing)
-    fail_for(monkeypatch, files[failing].name, point)
 
     with pytest.raises(WarehouseError, match="injected fault"):
-        etl.run(landing)
+        etl.run(landing, seams={"hook": Fault(files[failing].name, point)})
 
     states = {path.name: state_of(etl, path) for path in files}
     assert states[files[failing].name] == "absent"
     assert [states[path.name] for path in files[:failing]] == ["whole"] * len(files[:failing])
     assert set(states.values()) <= {"whole", "absent"}, states
 
-    monkeypatch.undo()
     etl.run(landing)
 
     assert [state_of(etl, path) for path in files] == ["whole"] * len(files)
@@ -145,12 +138,11 @@ def test_when_one_file_of_a_group_fails_every_file_stays_all_or_nothing(
 
 
 def test_the_cli_reports_a_failed_load_in_one_line_with_exit_code_1(
-    cli: Cli, etl: Etl, landing: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, etl: Etl, landing: Path
 ) -> None:
     write(landing, LEEDS_NAME, LEEDS)
-    fail_for(monkeypatch, LEEDS_NAME, "ledger write at commit")
 
-    result = cli("run", landing)
+    result = cli("run", landing, seams={"hook": Fault(LEEDS_NAME, "ledger write at commit")})
 
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [f"error: {FAULT}"]

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from cafe_etl.generate import generate
-from cafe_etl.pipeline import Pipeline
 from cafe_etl.extract.sources import list_folder
+from cafe_etl.generate import generate
+from cafe_etl.load.unit_of_work import UnitOfWork
 
 from .rawfiles import HEADER, expected, lines, write
 
@@ -215,11 +216,11 @@ def test_a_pipeline_kept_between_runs_never_reloads_what_another_loader_loaded(
 ) -> None:
     early = write(tmp_path / "early", LEEDS_NAME, LEEDS)
     write(landing, NAME, V2)
-    with etl.pipeline() as long_lived:
-        long_lived.run(list_folder(early.parent))
+    with etl.services() as long_lived:
+        long_lived.load.run(list_folder(early.parent))
         etl.run(landing)  # another loader, in between
 
-        long_lived.run(list_folder(landing))
+        long_lived.load.run(list_folder(landing))
 
     assert etl.ledger_row(NAME)["rows_loaded"] == 4
     assert loaded_of(etl, NAME) == (4, Decimal("10.90"))
@@ -253,7 +254,6 @@ def test_small_chunks_and_groups_load_the_same_warehouse_as_one_big_transaction(
 def test_a_file_rewritten_between_its_check_and_its_load_is_read_again(
     etl: Etl,
     landing: Path,
-    monkeypatch: pytest.MonkeyPatch,
     rewritten: bytes,
     status: str,
     loaded: tuple[int, Decimal | None],
@@ -261,18 +261,15 @@ def test_a_file_rewritten_between_its_check_and_its_load_is_read_again(
     # GIVEN a file that a till rewrites in place after cafe-etl hashed it, before it read it
     path = write(landing, NAME, V1)
     write(landing, LEEDS_NAME, LEEDS)
-    lock_and_refresh, rewrites = Pipeline._lock_and_refresh, []
+    rewrites = []
 
-    def rewrite_once(self: Pipeline, group: list[Any]) -> None:
-        lock_and_refresh(self, group)
-        if not rewrites:
+    def rewrite_once(step: str, work: UnitOfWork, files: Sequence[str]) -> None:
+        if step == "begin" and not rewrites:  # the group is hashed, the transaction open
             rewrites.append(path.write_bytes(rewritten))
             os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
 
-    monkeypatch.setattr(Pipeline, "_lock_and_refresh", rewrite_once)
-
     # WHEN one run loads the folder
-    etl.run(landing)
+    etl.run(landing, seams={"hook": rewrite_once})
 
     # THEN the ledger holds the bytes that were loaded, nothing of the first version
     assert rewrites

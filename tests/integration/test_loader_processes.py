@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from cafe_etl.bootstrap import bootstrap
 from cafe_etl.config import load_settings
-from cafe_etl.generate import generate
-from cafe_etl.pipeline import Pipeline
 from cafe_etl.extract.sources import list_folder
+from cafe_etl.generate import generate
 from cafe_etl.warehouse import connect
 
 TABLES = {
@@ -30,22 +30,20 @@ KEY = "process-test-key"
 PAUSE_BEFORE_COMMIT = textwrap.dedent(
     """
     import os, sys, time
-    from cafe_etl.warehouse import base
+    from cafe_etl.bootstrap import bootstrap
+    from cafe_etl.config import load_settings
 
-    flush_ledger = base.Loader._flush_ledger
-
-    def pause(self):  # rows and ledger written, not committed: say which process, and wait
-        files = len(self._ledger)  # 0 in the transactions of migrations and settings
-        flush_ledger(self)
-        if not files:
+    def pause(step, work, files):  # rows and ledger written, not committed: say so, and wait
+        if step != "commit" or not files:
             return
         with open(sys.argv[1], "a") as marker:
             marker.write(f"{os.getpid()}\\n")
         time.sleep(600)
 
-    base.Loader._flush_ledger = pause
-    from cafe_etl.entrypoints.cli import app
-    app(sys.argv[2:])
+    marker, folder, url, jobs = sys.argv[1:]
+    settings = load_settings(warehouse=url, jobs=int(jobs))
+    with bootstrap(settings, loading=True, create=True, hook=pause) as app:
+        app.start_run(app.sources(folder)).wait()
     """
 )
 
@@ -90,10 +88,9 @@ def load_at_once(url: str, folders: list[Path] | tuple[Path, ...]) -> list[tuple
 
 
 def load_in_process(url: str, folder: Path) -> None:
-    pipeline = Pipeline(connect(url), load_settings(warehouse=url, token_key=KEY))
-    pipeline.prepare()
-    pipeline.run(list_folder(folder))
-    pipeline.warehouse.close()
+    settings = load_settings(warehouse=url, token_key=KEY)
+    with bootstrap(settings, loading=True, create=True) as services:
+        services.load.run(list_folder(folder))
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +115,7 @@ def test_a_loader_killed_after_writing_rows_leaves_the_warehouse_unchanged(
     script = tmp_path / "paused_loader.py"
     script.write_text(PAUSE_BEFORE_COMMIT)
     loader = subprocess.Popen(
-        [sys.executable, str(script), str(marker), "run", str(week), "-w", warehouse_url],
+        [sys.executable, str(script), str(marker), str(week), warehouse_url, "1"],
         env=environment(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -204,8 +201,7 @@ def test_a_parallel_run_killed_takes_its_loaders_down_and_leaves_the_warehouse_u
     marker, script = tmp_path / "paused", tmp_path / "paused_loader.py"
     script.write_text(PAUSE_BEFORE_COMMIT)
     run = subprocess.Popen(
-        [sys.executable, str(script), str(marker), "run", str(week), "-w", postgres_url,
-         "--jobs", "2"],
+        [sys.executable, str(script), str(marker), str(week), postgres_url, "2"],
         env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     deadline = time.monotonic() + 60

@@ -4,6 +4,7 @@ import io
 import os
 import shutil
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,10 @@ import pytest
 
 import postgres_server
 from cafe_etl.errors import CafeEtlError
-from cafe_etl.generate import generate
-from cafe_etl.service.parallel import ParallelRun, shares
 from cafe_etl.extract.sources import Source, list_folder
-from cafe_etl.warehouse.base import Loader
+from cafe_etl.generate import generate
+from cafe_etl.load.unit_of_work import UnitOfWork
+from cafe_etl.service.parallel import ParallelRun, shares
 from conftest import CONTRACT_TABLES, Cli, Etl, Rows
 
 from .rawfiles import write
@@ -99,9 +100,9 @@ def test_parallel_progress_ends_at_every_file_and_row_of_the_run(
     landing_with_everything(landing)
     etl, seen = Etl(postgres_url), []
 
-    with etl.pipeline() as pipeline:
+    with etl.services() as services:
         summary = (
-            ParallelRun(pipeline, list_folder(landing), 2)
+            ParallelRun(services.load, list_folder(landing), 2)
             .start()
             .wait(lambda files, rows: seen.append((files, rows)))
         )
@@ -151,22 +152,20 @@ def test_fewer_files_than_jobs_start_only_as_many_loaders_as_files() -> None:
 
 @pytest.mark.postgres
 def test_a_loader_process_that_dies_is_reported_and_its_files_load_on_the_next_run(
-    postgres_server_url: str, landing: Path, monkeypatch: pytest.MonkeyPatch
+    postgres_server_url: str, landing: Path
 ) -> None:
     landing_with_everything(landing)
     etl = Etl(postgres_server.fresh_database(postgres_server_url))
-    flush_ledger = Loader._flush_ledger
 
-    def dies_holding_leeds(self: Loader, *args: Any) -> None:
-        holds_leeds = any(row.file_name == "leeds.csv" for row in self._ledger.values())
-        flush_ledger(self, *args)
-        if holds_leeds:
+    def dies_holding_leeds(step: str, work: UnitOfWork, files: Sequence[str]) -> None:
+        if step == "commit" and "leeds.csv" in files:
             os._exit(9)  # killed with its rows and ledger written, not committed
 
-    monkeypatch.setattr(Loader, "_flush_ledger", dies_holding_leeds)
-    with etl.pipeline() as pipeline, pytest.raises(CafeEtlError) as failure:
-        ParallelRun(pipeline, list_folder(landing), 2).start().wait()
-    monkeypatch.undo()
+    with (
+        etl.services(seams={"hook": dies_holding_leeds}) as services,
+        pytest.raises(CafeEtlError) as failure,
+    ):
+        ParallelRun(services.load, list_folder(landing), 2).start().wait()
 
     assert "loader process" in str(failure.value) and "exit code 9" in str(failure.value)
     loaded_first = {row["file_name"] for row in etl.ledger()}

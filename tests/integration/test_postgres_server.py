@@ -8,8 +8,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from cafe_etl.extract import sources as storage
-from cafe_etl.pipeline import Pipeline
 from cafe_etl.warehouse import connect
 from cafe_etl.warehouse.postgres import PostgresWarehouse
 from conftest import CONTRACT_TABLES, Cli, Etl
@@ -99,10 +97,7 @@ def test_a_warehouse_of_an_older_schema_version_is_upgraded_keeping_its_rows(
         migration_folders = ("common",)
 
     etl = Etl(postgres_url)
-    pipeline = Pipeline(FirstVersion(postgres_url), etl.settings())
-    pipeline.prepare()
-    pipeline.run(storage.list_folder(peer_samples))
-    pipeline.warehouse.close()
+    etl.run(peer_samples, seams={"warehouse": FirstVersion(postgres_url)})
     assert etl.scalar("SELECT COUNT(*) FROM schema_migrations") == 1
     before = etl.snapshot(loaded_at=False)
     # WHEN this version's init-db runs

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cafe_etl.bootstrap import bootstrap
 from cafe_etl.config import load_settings
-from cafe_etl.pipeline import Pipeline
 from cafe_etl.extract.sources import list_folder
 from cafe_etl.warehouse import connect
 from cafe_etl.warehouse.postgres import PostgresWarehouse
@@ -76,13 +76,11 @@ def test_the_redshift_path_loads_the_peer_samples_like_duckdb(
         pytest.skip("../shared/data/peer-samples is not beside the repository")
     # GIVEN the six real exports, loaded through the Redshift adapter and through DuckDB
     settings = load_settings(warehouse="duckdb:///unused", token_key="k")
-    pipeline = Pipeline(redshift, settings)
-    pipeline.prepare()
-    summary = pipeline.run(list_folder(SHARED))
+    with bootstrap(settings, loading=True, warehouse=redshift) as services:
+        summary = services.load.run(list_folder(SHARED))
     reference = connect(f"duckdb:///{tmp_path / 'reference.duckdb'}")
-    duck = Pipeline(reference, settings)
-    duck.prepare()
-    duck.run(list_folder(SHARED))
+    with bootstrap(settings, loading=True, warehouse=reference) as services:
+        services.load.run(list_folder(SHARED))
     # THEN every row matches, and every bulk write went through S3 as Parquet, then MERGE
     assert summary.rows_loaded == 2634 and summary.rows_rejected == 0
     assert contents(redshift) == contents(reference)
@@ -93,7 +91,9 @@ def test_the_redshift_path_loads_the_peer_samples_like_duckdb(
     staged = boto3.client("s3").list_objects_v2(Bucket="cafe-clean").get("KeyCount", 0)
     assert staged == 0, "staged objects are removed after COPY"
     # AND a second run changes nothing
-    assert {o.status for o in pipeline.run(list_folder(SHARED)).outcomes} == {"unchanged"}
+    with bootstrap(settings, loading=True, warehouse=redshift) as services:
+        again = services.load.run(list_folder(SHARED))
+    assert {o.status for o in again.outcomes} == {"unchanged"}
 
 
 def test_redshift_merge_updates_matches_and_inserts_the_rest_on_postgresql(

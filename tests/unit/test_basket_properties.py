@@ -1,7 +1,6 @@
 """Property tests: baskets rendered from random items parse back to exactly those items."""
 
 import string
-from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -15,8 +14,8 @@ from cafe_etl.transform.fields import (
     parse_flat_basket,
     parse_item,
 )
-
 from unit.conftest import TransformText
+
 SIZE_WORDS = {"regular", "large"}
 
 # A word of letters; the name's first word is never a size word (that would be ambiguous).

@@ -153,7 +153,7 @@ def test_the_variant_d_header_line_is_recognised_as_read_from_text(records: Reco
     assert is_header(first[1])
 
 
-SEVEN = "25/08/2021 09:{m:02d},Leeds,Ann,\"Regular Latte - 2.15, Large Tea - 1.60\",3.75,CASH,"
+SEVEN = '25/08/2021 09:{m:02d},Leeds,Ann,"Regular Latte - 2.15, Large Tea - 1.60",3.75,CASH,'
 
 
 def test_line_numbers_run_on_across_pieces_of_plain_records(records: Records) -> None:

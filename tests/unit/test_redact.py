@@ -1,14 +1,12 @@
 """Redaction: a card field of 12-19 digits becomes HMAC-SHA256(key, digits); anything else null."""
 
 import hmac
-from collections.abc import Callable
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cafe_etl.transform.redact import Tokeniser, key_fingerprint
-
 from unit.conftest import TransformText
 
 KEY = b"redaction unit-test key"

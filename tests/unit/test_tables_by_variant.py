@@ -7,21 +7,20 @@ The raw lines are hand-written (never copied from real exports). Expected keys c
 import hashlib
 import hmac
 import io
-from types import SimpleNamespace
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pyarrow as pa
 import pytest
 
-from cafe_etl import contract as tables, keys
+from cafe_etl import contract as tables
+from cafe_etl import keys
 from cafe_etl.regions import region_of
 from cafe_etl.transform.file import transform_file, transform_files
 from cafe_etl.transform.redact import Tokeniser
-
 from unit.conftest import Transformed, TransformText
 
 KEY = b"unit-test token key, not a real secret"
@@ -316,7 +315,9 @@ def test_basket_items_table_matches_the_rows_built_by_hand(
     ]
     order = ["transaction_id", "product_id", "unit_price"]
     assert result.basket_items.schema == tables.BASKET_ITEMS
-    assert table_rows(result.basket_items, order) == typed_rows(expected, tables.BASKET_ITEMS, order)
+    assert table_rows(result.basket_items, order) == typed_rows(
+        expected, tables.BASKET_ITEMS, order
+    )
 
 
 @variants

@@ -4,7 +4,6 @@ edge cases that must load. Every row is hand-written; names and cards are fake a
 
 import hashlib
 import hmac
-import io
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
@@ -13,7 +12,6 @@ import pyarrow as pa
 import pytest
 
 from cafe_etl import keys
-
 from unit.conftest import Transformed, TransformText
 
 FILE_ID = 4242

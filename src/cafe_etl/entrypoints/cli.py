@@ -13,13 +13,14 @@ import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ContextManager, TypeVar
 
 import typer
 from rich.console import Console
 
-from cafe_etl.bootstrap import Services, bootstrap
-from cafe_etl.config import load_settings
+from cafe_etl import bootstrap as wiring
+from cafe_etl.bootstrap import Services
+from cafe_etl.config import Settings, load_settings
 from cafe_etl.errors import CafeEtlError
 from cafe_etl.extract.sources import Source
 from cafe_etl.service.load_files import RunSummary
@@ -86,6 +87,12 @@ def main(
     atexit.register(gc.freeze)
 
 
+def bootstrap(ctx: typer.Context, settings: Settings, **options: Any) -> ContextManager[Services]:
+    """``bootstrap.bootstrap`` with the seams a caller passed as the context object
+    (``CliRunner().invoke(app, args, obj={"hook": ...})``: tests inject faults so)."""
+    return wiring.bootstrap(settings, **options, **(ctx.obj or {}))
+
+
 def _load(services: Services, sources: list[Source], force: bool = False) -> RunSummary:
     """Load with a progress bar (forked loaders start first: no thread exists yet)."""
     from cafe_etl.entrypoints.render import progress_bar, summary_table
@@ -100,6 +107,7 @@ def _load(services: Services, sources: list[Source], force: bool = False) -> Run
 @app.command()
 @_reports_errors
 def run(
+    ctx: typer.Context,
     source: Annotated[
         Path | None,
         typer.Argument(
@@ -113,7 +121,7 @@ def run(
 ) -> None:
     """Load every raw file whose name or content is new."""
     settings = load_settings(warehouse=warehouse, landing=source, jobs=jobs)
-    with bootstrap(settings, loading=True, create=True) as services:
+    with bootstrap(ctx, settings, loading=True, create=True) as services:
         summary = _load(services, services.sources())
     raise typer.Exit(summary.exit_code)
 
@@ -145,14 +153,14 @@ def generate(
 @app.command()
 @_reports_errors
 def demo(
+    ctx: typer.Context,
     folder: Annotated[Path, typer.Option("--dir", help="Fresh folder for the demo.")] = Path(
         "demo"
     ),
 ) -> None:
     """Generate a week of 120 branches, load it into DuckDB and show how to query it."""
-    from cafe_etl.generate import generate as write_files
-
     from cafe_etl.entrypoints.render import demo_epilogue
+    from cafe_etl.generate import generate as write_files
 
     _fresh_demo_folder(folder)
     landing = folder / "landing"
@@ -162,7 +170,7 @@ def demo(
     settings = load_settings(warehouse=f"duckdb:///{warehouse_path}", landing=landing, jobs=1)
     if settings.token_key is None:
         settings = settings.model_copy(update={"token_key": _demo_key()})
-    with bootstrap(settings, loading=True, create=True) as services:
+    with bootstrap(ctx, settings, loading=True, create=True) as services:
         summary = _load(services, services.sources())
     console.print(demo_epilogue(warehouse_path, result.signals), highlight=False, soft_wrap=True)
     raise typer.Exit(summary.exit_code)
@@ -171,6 +179,7 @@ def demo(
 @app.command()
 @_reports_errors
 def status(
+    ctx: typer.Context,
     warehouse: WarehouseOption = None,
     by_branch: Annotated[
         bool, typer.Option("--by-branch", help="Also list every branch-day.")
@@ -180,7 +189,7 @@ def status(
     from cafe_etl.analytics.status import read_status
     from cafe_etl.entrypoints.render import status_tables
 
-    with bootstrap(load_settings(warehouse=warehouse)) as services:
+    with bootstrap(ctx, load_settings(warehouse=warehouse)) as services:
         for table in status_tables(read_status(services.warehouse), by_branch=by_branch):
             console.print(table)
 
@@ -188,11 +197,12 @@ def status(
 @app.command()
 @_reports_errors
 def forget(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="File name as in the ledger (no folders).")],
     warehouse: WarehouseOption = None,
 ) -> None:
     """Remove everything one file loaded and mark it forgotten in the ledger."""
-    with bootstrap(load_settings(warehouse=warehouse)) as services:
+    with bootstrap(ctx, load_settings(warehouse=warehouse)) as services:
         row = services.maintenance.forget(name)
     console.print(
         f"forgot {name}: removed {_plural(row.rows_loaded, 'transaction')}"
@@ -203,6 +213,7 @@ def forget(
 @app.command()
 @_reports_errors
 def reprocess(
+    ctx: typer.Context,
     names: Annotated[list[str] | None, typer.Argument(help="File names to load again.")] = None,
     all_files: Annotated[bool, typer.Option("--all", help="Every file not forgotten.")] = False,
     warehouse: WarehouseOption = None,
@@ -212,7 +223,7 @@ def reprocess(
     if bool(names) == all_files:
         raise CafeEtlError("reprocess: name one or more files, or pass --all (not both)")
     settings = load_settings(warehouse=warehouse, jobs=jobs)
-    with bootstrap(settings, loading=True) as services:
+    with bootstrap(ctx, settings, loading=True) as services:
         sources = services.maintenance.sources_to_reprocess(None if all_files else names)
         summary = _load(services, sources, force=True)
     raise typer.Exit(summary.exit_code)
@@ -221,6 +232,7 @@ def reprocess(
 @app.command("init-db")
 @_reports_errors
 def init_db(
+    ctx: typer.Context,
     warehouse: WarehouseOption = None,
     reporting_role: Annotated[
         str | None,
@@ -232,7 +244,7 @@ def init_db(
 ) -> None:
     """Create or upgrade the warehouse schema; optionally a read-only reporting role."""
     settings = load_settings(warehouse=warehouse)
-    with bootstrap(settings, create=True) as services:
+    with bootstrap(ctx, settings, create=True) as services:
         applied = services.applied_migrations
         console.print(f"applied {', '.join(applied)}" if applied else "schema is up to date")
         if reporting_role:

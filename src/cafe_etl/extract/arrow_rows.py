@@ -111,7 +111,7 @@ def _lines(piece: bytes) -> int:
 
 def _longest(table: pa.Table) -> int:
     """Bytes of the longest value (the csv module's limit counts characters)."""
-    return max((pc.max(pc.binary_length(column)).as_py() or 0 for column in table.columns))
+    return max(pc.max(pc.binary_length(column)).as_py() or 0 for column in table.columns)
 
 
 def _open_at_end(table: pa.Table) -> bool:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from cafe_etl.extract.rows import FIELD_COUNT
+
 _ISO_TIMESTAMP = re.compile(r"\s*\d{4}-\d{2}-\d{2}[ T]")
 LOOKS_DATED = r"^\s*[0-9]{1,4}[-/][0-9]{1,2}[-/][0-9]{1,4}"
 """A record's first field starting like a date: a data row, not a title line."""

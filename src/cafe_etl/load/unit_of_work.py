@@ -80,7 +80,10 @@ class UnitOfWork:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         if not self._committed:
             with contextlib.suppress(Exception):

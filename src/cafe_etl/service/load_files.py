@@ -134,7 +134,9 @@ class LoadFiles:
             taken: list[Source] = []
             limit = 1 if retry_singly else max(1, self._group_files)
             try:
-                outcomes = self._load_group(pending, taken, limit, force, _offset(progress, summary))
+                outcomes = self._load_group(
+                    pending, taken, limit, force, _offset(progress, summary)
+                )
             except Exception as error:
                 self._ledger = None
                 pending.extendleft(reversed(taken))

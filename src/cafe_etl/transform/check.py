@@ -95,7 +95,9 @@ def check(rows: pa.Table, *, flat_baskets: bool, cache: ParseCache, tokenise: To
         len(rows),
     )
     rejected = _first([rejected, _mismatch(baskets.sums, totals, rejected, rejections)], len(rows))
-    accepted = pc.is_null(rejected) if rejected is not None else pa.repeat(pa.scalar(True), len(rows))
+    accepted = (
+        pc.is_null(rejected) if rejected is not None else pa.repeat(pa.scalar(True), len(rows))
+    )
     transaction_ids = keys.row_keys(file_ids, lines)
     when = occurred_at.filter(accepted).cast(pa.timestamp("s"))
     methods = payments.filter(accepted)
@@ -150,9 +152,7 @@ def _field_count(counts: pa.Array, rejections: _Rejections) -> pa.Array | None:
     if not pc.any(wrong).as_py():
         return None
     codes = {
-        count: rejections.code(
-            Reason.FIELD_COUNT, f"expected {FIELD_COUNT} fields, found {count}"
-        )
+        count: rejections.code(Reason.FIELD_COUNT, f"expected {FIELD_COUNT} fields, found {count}")
         for count in pc.unique(counts.filter(wrong)).to_pylist()
     }
     looked_up = pc.index_in(counts, pa.array(list(codes), pa.int32()))

@@ -277,7 +277,8 @@ def _slices(
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
     tables = (checked.transactions, checked.basket_items, checked.rejected_rows)
     return tuple(  # type: ignore[return-value]
-        table.slice(start, stop - start) for table, start, stop in zip(tables, begin, end, strict=True)
+        table.slice(start, stop - start)
+        for table, start, stop in zip(tables, begin, end, strict=True)
     )
 
 

@@ -135,7 +135,6 @@ def upsert_statement(table_name: str, key: str, columns: Sequence[str]) -> str:
     )
 
 
-
 def _statements(sql: str) -> list[str]:
     lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
     return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
