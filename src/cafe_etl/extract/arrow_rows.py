@@ -42,40 +42,50 @@ def arrow_rows(
     line = 1
     pieces = _Pieces(stream, piece_bytes)
     for piece, final in pieces:
-        table = _parse(piece, final)
+        lines = _lines(piece)
+        table = _parse(piece, lines, final)
         if table is None:
-            rest = _Chain([piece, pieces.rest], stream)
+            rest = _Chain([piece, *pieces.unread()], stream)
             encoding = "utf-8-sig" if line == 1 else "utf-8"
             text = io.TextIOWrapper(io.BufferedReader(rest), encoding=encoding, newline="")
             yield from fallback(text, first_line=line, chunk_rows=chunk_rows)
             return
         if table.num_rows:
             yield rows.from_fields(line, table)
-        line += _lines(piece)
+        line += lines
 
 
 class _Pieces:
     """Pieces of a stream ending at a line ending (the last may not), each with whether it is
-    known to be the last; ``rest`` holds what was read past the piece last given."""
+    the last; ``unread()``: what was read past the piece last given."""
 
     def __init__(self, stream: BinaryIO, size: int) -> None:
         self._stream = stream
         self._size = size
-        self.rest = b""
+        self._rest = b""
+        self._ahead = b""
+
+    def unread(self) -> tuple[bytes, bytes]:
+        return self._rest, self._ahead
 
     def __iter__(self) -> Iterator[tuple[bytes, bool]]:
-        while block := self._stream.read(self._size):
-            data = self.rest + block
-            cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1  # not CR|LF
-            self.rest = data[cut:]  # a line longer than a piece: read on
+        block = self._stream.read(self._size)
+        while block:
+            self._ahead = self._stream.read(self._size)  # so the last piece is known as such
+            data = self._rest + block
+            cut = _cut(data) if self._ahead else len(data)
+            self._rest = data[cut:]  # a line longer than a piece: read on
             if cut:
-                yield data[:cut], False
-        if self.rest:
-            piece, self.rest = self.rest, b""
-            yield piece, True
+                yield data[:cut], not self._ahead
+            block, self._ahead = self._ahead, b""
 
 
-def _parse(piece: bytes, final: bool) -> pa.Table | None:
+def _cut(data: bytes) -> int:
+    """Just past the last line ending (not between the CR and LF of a CRLF), or 0."""
+    return max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
+
+
+def _parse(piece: bytes, lines: int, final: bool) -> pa.Table | None:
     """The piece's records as seven string columns, or None where the csv module must read."""
     blank_rows: list[int] = []
 
@@ -91,7 +101,7 @@ def _parse(piece: bytes, final: bool) -> pa.Table | None:
     except pa.ArrowInvalid:  # a record of another length, bytes not UTF-8
         return None
     records = table.num_rows
-    one_a_line = _lines(piece) == records + len(blank_rows)
+    one_a_line = lines == records + len(blank_rows)
     if not one_a_line or any(row <= records for row in blank_rows):
         return None  # a blank line between records, a quoted value over two lines
     if len(piece) > csv.field_size_limit() and _longest(table) > csv.field_size_limit():
@@ -104,8 +114,8 @@ def _parse(piece: bytes, final: bool) -> pa.Table | None:
 def _lines(piece: bytes) -> int:
     """Physical lines as the csv module counts them: ``\\n``, ``\\r\\n`` or a lone ``\\r``
     ends one; the last may have no ending."""
-    crlf = piece.count(b"\r\n")
-    endings = piece.count(b"\n") + piece.count(b"\r") - crlf
+    lf, cr = piece.count(b"\n"), piece.count(b"\r")
+    endings = lf + cr - (piece.count(b"\r\n") if lf and cr else 0)  # CRLF is one ending
     return endings + (piece[-1:] not in (b"\n", b"\r"))
 
 

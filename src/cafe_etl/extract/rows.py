@@ -8,6 +8,7 @@ count kept). Blank and whitespace-only lines are not records.
 
 from collections.abc import Sequence
 
+import numpy as np
 import pyarrow as pa
 
 FIELD_COUNT = 7
@@ -37,7 +38,7 @@ def from_fields(first_line: int, table: pa.Table) -> pa.Table:
     count = table.num_rows
     return pa.table(
         [
-            pa.array(range(first_line, first_line + count), pa.int64()),
+            pa.array(np.arange(first_line, first_line + count, dtype=np.int64)),
             pa.repeat(pa.scalar(FIELD_COUNT, pa.int32()), count),
             *table.columns,
         ],

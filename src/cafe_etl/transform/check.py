@@ -15,7 +15,6 @@ price within a transaction, with its quantity); a card field becomes a customer 
 on a CARD sale (``redact.tokens``).
 """
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +48,7 @@ class Checked:
     basket_items: pa.Table
     """In transaction order."""
     rejected_rows: pa.Table
-    accepted: pa.Array
+    accepted: np.ndarray
     """Per row given: whether it was accepted."""
     item_rows: np.ndarray
     """Per basket item: the index of the row it came from (ascending)."""
@@ -122,7 +121,7 @@ def check(rows: pa.Table, *, flat_baskets: bool, cache: ParseCache, tokenise: To
         transactions,
         basket_items,
         _rejected_rows(rows, rejected, rejections),
-        accepted,
+        accepted.to_numpy(zero_copy_only=False),
         item_rows,
     )
 
@@ -318,16 +317,6 @@ def _rejected_rows(rows: pa.Table, rejected: pa.Array | None, rejections: _Rejec
         [rows["file_id"].filter(bad), rows["line"].filter(bad), reasons, details],
         schema=contract.REJECTED_ROWS,
     )
-
-
-def accepted_offsets(checked: Checked, row_offsets: list[int]) -> Iterator[tuple[int, int, int]]:
-    """For row boundaries ``row_offsets`` (0, …, n): each slice's start in ``transactions``,
-    ``basket_items`` and ``rejected_rows``."""
-    accepted = np.concatenate([[0], np.cumsum(checked.accepted.to_numpy(zero_copy_only=False))])
-    items = np.searchsorted(checked.item_rows, row_offsets)
-    for at, item_at in zip(row_offsets, items, strict=True):
-        taken = int(accepted[at])
-        yield taken, int(item_at), at - taken
 
 
 def _pounds(pennies: int) -> str:
