@@ -13,7 +13,8 @@ import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any, ContextManager, TypeVar
+from contextlib import AbstractContextManager
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -87,7 +88,9 @@ def main(
     atexit.register(gc.freeze)
 
 
-def bootstrap(ctx: typer.Context, settings: Settings, **options: Any) -> ContextManager[Services]:
+def bootstrap(
+    ctx: typer.Context, settings: Settings, **options: Any
+) -> AbstractContextManager[Services]:
     """``bootstrap.bootstrap`` with the seams a caller passed as the context object
     (``CliRunner().invoke(app, args, obj={"hook": ...})``: tests inject faults so)."""
     return wiring.bootstrap(settings, **options, **(ctx.obj or {}))

@@ -19,10 +19,13 @@ from cafe_etl.extract.layout import Layout
 from cafe_etl.extract.rows import FIELD_COUNT
 from cafe_etl.model import FileBatch, FileSummary
 from cafe_etl.transform.cache import ParseCache
-from cafe_etl.transform.check import Checked, check
+from cafe_etl.transform.check import check
+from cafe_etl.transform.normalise import normalise
 from cafe_etl.transform.redact import Tokeniser
 
 _TWO_DECIMALS = r"^\s*[0-9]+\.[0-9][0-9]\s*$"
+_Tables = tuple[pa.Table, pa.Table, pa.Table]
+"""transactions, basket_items, rejected_rows"""
 
 
 @dataclass
@@ -101,21 +104,23 @@ class Batcher:
     def _check(self, parts: list[_Part], flat: bool) -> list[FileBatch]:
         tables = [part.table for part in parts if part.table is not None]
         rows = pa.concat_tables(tables)
-        checked = check(rows, flat_baskets=flat, cache=self._cache, tokenise=self._tokeniser)
+        verdict = check(rows, flat_baskets=flat, cache=self._cache)
+        facts = normalise(verdict, self._tokeniser)
         bounds = np.concatenate([[0], np.cumsum([table.num_rows for table in tables])])
         _note_variants(rows, parts, bounds)
-        accepted = np.concatenate([[0], np.cumsum(checked.accepted)])[bounds]
-        cuts = (accepted, np.searchsorted(checked.item_rows, bounds), bounds - accepted)
-        found = _Found(checked, cuts, len(parts))
+        accepted = verdict.accepted.to_numpy(zero_copy_only=False)
+        taken = np.concatenate([[0], np.cumsum(accepted)])[bounds]
+        cuts = (taken, np.searchsorted(facts.item_rows, bounds), bounds - taken)
+        tables_out = (facts.transactions, facts.basket_items, verdict.rejected_rows)
+        found = _Found(tables_out, cuts, len(parts))
         return [
-            self._batch(part, checked, [cut[k : k + 2] for cut in cuts], found, k)
+            self._batch(part, tables_out, [cut[k : k + 2] for cut in cuts], found, k)
             for k, part in enumerate(parts)
         ]
 
     def _batch(
-        self, part: _Part, checked: Checked, cuts: list[np.ndarray], found: "_Found", k: int
+        self, part: _Part, tables: _Tables, cuts: list[np.ndarray], found: "_Found", k: int
     ) -> FileBatch:
-        tables = (checked.transactions, checked.basket_items, checked.rejected_rows)
         transactions, items, rejected = (
             table.slice(int(start), int(stop - start))
             for table, (start, stop) in zip(tables, cuts, strict=True)
@@ -139,20 +144,21 @@ class _Found:
     """Per part of a check: the branches, days and products of its accepted rows, and the
     reasons of its rejected rows (one grouping each over every part)."""
 
-    def __init__(self, checked: Checked, cuts: tuple[np.ndarray, ...], count: int) -> None:
+    def __init__(self, tables: _Tables, cuts: tuple[np.ndarray, ...], count: int) -> None:
         self.branches: list[set[int]] = [set() for _ in range(count)]
         self.dates: list[set[object]] = [set() for _ in range(count)]
         self.products: list[set[int]] = [set() for _ in range(count)]
         self.rejects: list[dict[str, int]] = [{} for _ in range(count)]
         accepted, items, rejected = (np.diff(cut) for cut in cuts)
-        days = checked.transactions["business_date"]
-        for part, branch, day in _distinct(accepted, checked.transactions["branch_id"], days):
+        transactions, basket_items, rejected_rows = tables
+        days = transactions["business_date"]
+        for part, branch, day in _distinct(accepted, transactions["branch_id"], days):
             self.branches[part].add(branch)
             self.dates[part].add(day)
-        for part, product in _distinct(items, checked.basket_items["product_id"]):
+        for part, product in _distinct(items, basket_items["product_id"]):
             self.products[part].add(product)
-        if checked.rejected_rows.num_rows:
-            reasons = checked.rejected_rows["reason"]
+        if rejected_rows.num_rows:
+            reasons = rejected_rows["reason"]
             for part, reason, number in _distinct(rejected, reasons, counted=True):
                 self.rejects[part][reason] = number
 

@@ -10,9 +10,8 @@ the first rule it breaks, in this order, with the detail the field parser gives:
 5. ``bad_basket`` (or ``bad_amount`` for an item's price: the first bad item), 6. ``bad_payment``;
 7. ``total_mismatch``: item prices that do not sum exactly to the total.
 
-Accepted rows become ``transactions`` and ``basket_items`` (one row per product and unit
-price within a transaction, with its quantity); a card field becomes a customer token only
-on a CARD sale (``redact.tokens``).
+The verdict keeps each row's parsed values; ``normalise`` turns the accepted rows into the
+contract's tables.
 """
 
 from dataclasses import dataclass
@@ -22,12 +21,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cafe_etl import contract, keys
+from cafe_etl import contract
 from cafe_etl.extract.rows import FIELD_COUNT
 from cafe_etl.model import Reason
 from cafe_etl.transform.cache import Line, Memo, ParseCache
 from cafe_etl.transform.fields import Rejected
-from cafe_etl.transform.redact import Tokeniser, tokens
 
 ROLES = ("timestamp", "branch", "basket", "total", "payment", "card")
 ROLE_SCHEMA = pa.schema(
@@ -41,17 +39,20 @@ ROLE_SCHEMA = pa.schema(
 
 
 @dataclass(frozen=True)
-class Checked:
-    """The outcome of the rules for some rows, in the order the rows came."""
+class Verdict:
+    """The rules' outcome for some rows, in the order the rows came: each row's parsed
+    values (null where a field was rejected) and the rejected rows with their reasons."""
 
-    transactions: pa.Table
-    basket_items: pa.Table
-    """In transaction order."""
+    rows: pa.Table
+    occurred_at: pa.Array
+    """Seconds since 1970 on the till's wall clock."""
+    branch_ids: pa.Array
+    totals: pa.Array
+    """Pennies."""
+    payments: pa.Array
+    baskets: "Baskets"
+    accepted: pa.Array
     rejected_rows: pa.Table
-    accepted: np.ndarray
-    """Per row given: whether it was accepted."""
-    item_rows: np.ndarray
-    """Per basket item: the index of the row it came from (ascending)."""
 
 
 class _Rejections:
@@ -71,58 +72,27 @@ class _Rejections:
         )
 
 
-def check(rows: pa.Table, *, flat_baskets: bool, cache: ParseCache, tokenise: Tokeniser) -> Checked:
+def check(rows: pa.Table, *, flat_baskets: bool, cache: ParseCache) -> Verdict:
     """Apply the rules to rows of ``ROLE_SCHEMA``; ``flat_baskets`` for variant A's notation."""
     rejections = _Rejections()
     raw = {role: rows[role].combine_chunks() for role in ROLES}
-    file_ids = rows["file_id"].combine_chunks()
-    lines = rows["line"].combine_chunks()
     occurred_at, ts_rejected = _lookup(raw["timestamp"], cache.timestamp, pa.int64(), rejections)
     branch_ids, branch_rejected = _lookup(raw["branch"], cache.branch, pa.int64(), rejections)
     totals, total_rejected = _lookup(raw["total"], cache.total, pa.int64(), rejections)
     payments, payment_rejected = _lookup(raw["payment"], cache.payment, pa.string(), rejections)
-    baskets = _Baskets(raw["basket"], cache, rejections, flat=flat_baskets)
+    baskets = Baskets(raw["basket"], cache, rejections, flat=flat_baskets)
+    field_count = _field_count(rows["fields"].combine_chunks(), rejections)
     rejected = _first(
-        [
-            _field_count(rows["fields"].combine_chunks(), rejections),
-            ts_rejected,
-            branch_rejected,
-            total_rejected,
-            baskets.rejected,
-            payment_rejected,
-        ],
-        len(rows),
-    )
-    rejected = _first([rejected, _mismatch(baskets.sums, totals, rejected, rejections)], len(rows))
+        [field_count, ts_rejected, branch_rejected, total_rejected, baskets.rejected,
+         payment_rejected]
+    )  # fmt: skip
+    rejected = _first([rejected, _mismatch(baskets.sums, totals, rejected, rejections)])
     accepted = (
         pc.is_null(rejected) if rejected is not None else pa.repeat(pa.scalar(True), len(rows))
     )
-    transaction_ids = keys.row_keys(file_ids, lines)
-    when = occurred_at.filter(accepted).cast(pa.timestamp("s"))
-    methods = payments.filter(accepted)
-    cards = pc.if_else(
-        pc.equal(methods, "CARD"), raw["card"].filter(accepted), pa.scalar(None, pa.string())
-    )
-    transactions = pa.table(
-        [
-            transaction_ids.filter(accepted),
-            branch_ids.filter(accepted),
-            when,
-            when.cast(pa.date32()),
-            methods,
-            contract.money(totals.filter(accepted)),
-            tokens(tokenise, cards),
-            file_ids.filter(accepted),
-        ],
-        schema=contract.TRANSACTIONS,
-    )
-    basket_items, item_rows = baskets.items(accepted, transaction_ids)
-    return Checked(
-        transactions,
-        basket_items,
-        _rejected_rows(rows, rejected, rejections),
-        accepted.to_numpy(zero_copy_only=False),
-        item_rows,
+    rejected_rows = _rejected_rows(rows, rejected, rejections)
+    return Verdict(
+        rows, occurred_at, branch_ids, totals, payments, baskets, accepted, rejected_rows
     )
 
 
@@ -178,7 +148,7 @@ def _mismatch(
     return _scatter(where, codes, len(sums))
 
 
-class _Baskets:
+class Baskets:
     """Each row's basket as a list of item kinds, a kind being one (product, unit price).
 
     Variants B-D: split on commas, each distinct item parsed once per run. Variant A: each
@@ -200,10 +170,12 @@ class _Baskets:
             pc.subtract(offsets, offsets[0]), self.per_row.flatten()
         )  # values from 0, exactly the rows' items
         product_ids, prices = zip(*self._kinds, strict=True) if self._kinds else ((), ())
-        self._product_ids = pa.array(product_ids, pa.int64())
-        self._prices = pa.array(prices, pa.int64())
+        self.product_ids = pa.array(product_ids, pa.int64())
+        """Of each kind."""
+        self.prices = pa.array(prices, pa.int64())
+        """Of each kind, in pennies."""
         self.sums = _per_row(
-            pc.fill_null(self._prices.take(self.per_row.values), 0), self.per_row.offsets
+            pc.fill_null(self.prices.take(self.per_row.values), 0), self.per_row.offsets
         )
 
     def _kind(self, line: Line) -> int:
@@ -226,7 +198,7 @@ class _Baskets:
         rejected = _first_per_row(per_row, pa.array(codes, pa.int32()).take(encoded.indices))
         if pc.any(empty).as_py():
             code = self._rejections.code(Reason.BAD_BASKET, "basket is empty")
-            rejected = _first([_where(empty, code), rejected], len(baskets))
+            rejected = _first([_where(empty, code), rejected])
         return lists, rejected
 
     def _flat(
@@ -246,28 +218,9 @@ class _Baskets:
         rejected = pa.array(codes, pa.int32()).take(encoded.indices)
         return lists, rejected if rejected.null_count < len(rejected) else None
 
-    def items(self, accepted: pa.Array, transaction_ids: pa.Array) -> tuple[pa.Table, np.ndarray]:
-        """Basket items of the accepted rows, one per distinct (product, unit price) each;
-        and the row each came from."""
-        rows = pc.list_parent_indices(self.per_row).cast(pa.int64())
-        keep = accepted.take(rows)
-        width = pa.scalar(max(len(self._kinds), 1), pa.int64())
-        counted = pc.value_counts(
-            pc.add(pc.multiply(rows.filter(keep), width), self.per_row.values.filter(keep))
-        )  # in order of first appearance: by row
-        found = counted.field("values")
-        row = pc.divide(found, width)  # integer division: both are integers
-        kind = pc.subtract(found, pc.multiply(row, width))
-        table = pa.table(
-            [
-                transaction_ids.take(row),
-                self._product_ids.take(kind),
-                contract.money(self._prices.take(kind)),
-                counted.field("counts").cast(pa.int32()),
-            ],
-            schema=contract.BASKET_ITEMS,
-        )
-        return table, row.to_numpy(zero_copy_only=False)
+    @property
+    def kinds(self) -> int:
+        return len(self._kinds)
 
 
 def _first_per_row(per_row: pa.ListArray, item_codes: pa.Array) -> pa.Array | None:
@@ -281,7 +234,7 @@ def _first_per_row(per_row: pa.ListArray, item_codes: pa.Array) -> pa.Array | No
     return _scatter(rows, codes[first].tolist(), len(per_row))
 
 
-def _first(columns: list[pa.Array | None], length: int) -> pa.Array | None:
+def _first(columns: list[pa.Array | None]) -> pa.Array | None:
     """Per row, the first non-null code of the columns given (None if every one is None)."""
     present = [column for column in columns if column is not None]
     if not present:

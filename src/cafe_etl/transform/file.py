@@ -24,8 +24,8 @@ from cafe_etl.extract.csv_rows import csv_rows
 from cafe_etl.extract.layout import Layout
 from cafe_etl.extract.rows import FIELD_COUNT, FIELDS
 from cafe_etl.model import FileBatch, Reason
-from cafe_etl.transform.cache import ParseCache
 from cafe_etl.transform.batches import Batcher, FileState
+from cafe_etl.transform.cache import ParseCache
 from cafe_etl.transform.check import ROLE_SCHEMA, ROLES
 from cafe_etl.transform.redact import Tokeniser
 
@@ -98,7 +98,9 @@ def transform_files(
     yield from buffer.flush()
 
 
-def _records(stream: BinaryIO, state: FileState, reader: Reader, chunk_rows: int) -> Iterator[pa.Table]:
+def _records(
+    stream: BinaryIO, state: FileState, reader: Reader, chunk_rows: int
+) -> Iterator[pa.Table]:
     """The file's records in ``ROLE_SCHEMA``; on return its summary holds the file rules'
     verdict (a reason when it is rejected whole, else rows read and variant)."""
     summary = state.summary
