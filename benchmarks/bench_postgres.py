@@ -40,8 +40,7 @@ from bench import TOKEN_KEY, cache_bytecode, cli_command, load_inputs  # noqa: E
 
 import postgres_server  # noqa: E402
 from cafe_etl import keys  # noqa: E402
-from cafe_etl.formats import read_records  # noqa: E402
-from cafe_etl.transform.normalise import FileTransform  # noqa: E402
+from cafe_etl.transform.file import transform_file  # noqa: E402
 from cafe_etl.transform.redact import Tokeniser  # noqa: E402
 from cafe_etl.warehouse import connect  # noqa: E402
 
@@ -108,9 +107,9 @@ def row_by_row(url: str, files: list[Path]) -> tuple[float, int]:
     with psycopg.connect(url) as connection, connection.cursor() as cursor:
         started = time.perf_counter()
         for path in files:
-            transform = FileTransform(keys.file_key(path.name, path.name), tokeniser)
-            with path.open(encoding="utf-8-sig", newline="") as text:
-                for chunk in transform.chunks(read_records(text)):
+            file_id = keys.file_key(path.name, path.name)
+            with path.open("rb") as raw:
+                for chunk in transform_file(raw, file_id, tokeniser):
                     for row in chunk.transactions.to_pylist():
                         cursor.execute("INSERT INTO transactions VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
                                        list(row.values()))  # fmt: skip

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench import TOKEN_KEY, fresh_warehouse, load_inputs
 
-from cafe_etl.cli import app
+from cafe_etl.entrypoints.cli import app
 
 
 def profile(source: Path, warehouse: Path, dump: Path) -> object:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pytest
+
+from cafe_etl.transform.file import Reader, arrow_first, csv_only, transform_file
+from cafe_etl.transform.redact import Tokeniser
 
 from .rawfiles import expected
 
@@ -134,3 +142,49 @@ def test_a_second_run_of_the_peer_samples_changes_nothing(etl: Etl, peer_samples
     assert [o.status for o in again.outcomes] == ["unchanged"] * len(SAMPLES)
     assert (again.rows_read, again.rows_loaded) == (0, 0)
     assert etl.snapshot() == before
+
+
+@pytest.mark.parametrize("reader", [arrow_first, csv_only], ids=["arrow first", "csv only"])
+def test_the_transform_alone_reads_every_peer_sample_with_no_warehouse(
+    peer_samples: Path, reader: Reader
+) -> None:
+    # GIVEN each real export, WHEN the pure transform reads it (no warehouse, no ledger)
+    for name, (rows, variant, day, branch) in SAMPLES.items():
+        path = peer_samples / name
+        with path.open("rb") as raw:
+            batches = list(transform_file(raw, 1, Tokeniser(b"k"), reader=reader))
+
+        # THEN its summary, rows and sums are those of the file, and no name or card is in them
+        summary, raw_file = batches[-1].summary, expected(path)
+        assert batches[-1].last and summary.reason is None, name
+        assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (rows, rows, 0)
+        assert (summary.variant, summary.business_date) == (variant, day), name
+        names = {n for batch in batches for n in batch.branch_names.values()}
+        assert names == {branch}
+        transactions = pa.concat_tables(batch.transactions for batch in batches)
+        assert transactions.num_rows == raw_file.transactions
+        assert sum(transactions["total_amount"].to_pylist()) == raw_file.revenue
+        text = str(
+            [batch.transactions.to_pylist() + batch.products.to_pylist() for batch in batches]
+        )
+        assert not any(secret in text for secret in raw_file.names | raw_file.cards)
+
+
+def test_the_transform_imports_no_warehouse_driver_and_no_loading_code(peer_samples: Path) -> None:
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from cafe_etl.transform.file import transform_file\n"
+        "from cafe_etl.transform.redact import Tokeniser\n"
+        f"for path in Path({str(peer_samples)!r}).glob('*.csv'):\n"
+        "    with path.open('rb') as raw:\n"
+        "        list(transform_file(raw, 1, Tokeniser(b'k')))\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] in ('duckdb', 'psycopg', 'boto3',"
+        " 'redshift_connector') or m.startswith(('cafe_etl.warehouse', 'cafe_etl.load',"
+        " 'cafe_etl.service'))]\n"
+        "print(loaded)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

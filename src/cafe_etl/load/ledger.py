@@ -7,7 +7,7 @@ original has since been forgotten or replaced is loaded after all, so no day goe
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from enum import Enum
+from enum import Enum, auto
 from typing import Any
 
 from cafe_etl.model import FileStatus, LedgerRow
@@ -19,9 +19,11 @@ _IN_LIST = 500
 
 
 class Action(Enum):
-    UNCHANGED = "unchanged"
-    DUPLICATE = "duplicate"
-    LOAD = "load"
+    """What to do with a version of a file."""
+
+    UNCHANGED = auto()
+    DUPLICATE = auto()
+    LOAD = auto()
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,6 @@ from cafe_etl.model import Item, Reason
 
 T = TypeVar("T")
 
-BAD_TIMESTAMP = Reason.BAD_TIMESTAMP.value
-BAD_AMOUNT = Reason.BAD_AMOUNT.value
-BAD_BASKET = Reason.BAD_BASKET.value
-BAD_PAYMENT = Reason.BAD_PAYMENT.value
-BAD_BRANCH = Reason.BAD_BRANCH.value
 
 MAX_PENNIES = 10**10 - 1  # NUMERIC(10,2)
 NAME_LIMIT = 200  # VARCHAR(200): branch, product and flavour names
@@ -66,7 +61,7 @@ def parse_timestamp(raw: str) -> datetime:
     match = _TIMESTAMP.fullmatch(raw.strip())
     if match is None:
         raise Rejected(
-            BAD_TIMESTAMP, f"timestamp{quote(raw, TIMESTAMP_SHAPE)} is not a date and time"
+            Reason.BAD_TIMESTAMP, f"timestamp{quote(raw, TIMESTAMP_SHAPE)} is not a date and time"
         )
     g = match.groupdict()
     try:
@@ -80,7 +75,7 @@ def parse_timestamp(raw: str) -> datetime:
         )
     except ValueError:
         raise Rejected(
-            BAD_TIMESTAMP, f"timestamp{quote(raw, TIMESTAMP_SHAPE)} is impossible"
+            Reason.BAD_TIMESTAMP, f"timestamp{quote(raw, TIMESTAMP_SHAPE)} is impossible"
         ) from None
 
 
@@ -89,15 +84,15 @@ def parse_pennies(raw: str, what: str = "total") -> int:
     text = raw.strip()
     match = _AMOUNT.fullmatch(text)
     if match is None:
-        raise Rejected(BAD_AMOUNT, f"{what}{quote(text, AMOUNT_SHAPE)} is not an amount")
+        raise Rejected(Reason.BAD_AMOUNT, f"{what}{quote(text, AMOUNT_SHAPE)} is not an amount")
     whole, fraction = match.group(1), match.group(2) or ""
     if fraction[2:].strip("0"):
         raise Rejected(
-            BAD_AMOUNT, f"{what}{quote(text, AMOUNT_SHAPE)} is not a whole number of pennies"
+            Reason.BAD_AMOUNT, f"{what}{quote(text, AMOUNT_SHAPE)} is not a whole number of pennies"
         )
     pennies = int(whole) * 100 + int(fraction[:2].ljust(2, "0"))
     if pennies > MAX_PENNIES:
-        raise Rejected(BAD_AMOUNT, f"{what}{quote(text, AMOUNT_SHAPE)} is too large")
+        raise Rejected(Reason.BAD_AMOUNT, f"{what}{quote(text, AMOUNT_SHAPE)} is too large")
     return pennies
 
 
@@ -105,7 +100,7 @@ def parse_payment(raw: str) -> str:
     method = raw.strip().upper()
     if method not in PAYMENT_METHODS:
         raise Rejected(
-            BAD_PAYMENT, f"payment method{quote(raw, PAYMENT_SHAPE)} is not CARD or CASH"
+            Reason.BAD_PAYMENT, f"payment method{quote(raw, PAYMENT_SHAPE)} is not CARD or CASH"
         )
     return method
 
@@ -113,18 +108,18 @@ def parse_payment(raw: str) -> str:
 def parse_branch(raw: str) -> str:
     name = raw.strip()
     if not name:
-        raise Rejected(BAD_BRANCH, "branch is empty")
+        raise Rejected(Reason.BAD_BRANCH, "branch is empty")
     if len(name) > NAME_LIMIT:
-        raise Rejected(BAD_BRANCH, f"branch name is longer than {NAME_LIMIT} characters")
+        raise Rejected(Reason.BAD_BRANCH, f"branch name is longer than {NAME_LIMIT} characters")
     return name
 
 
 def _product(description: str, size: str | None) -> tuple[str, str | None, str | None]:
     name, _, flavour = (part.strip() for part in description.partition(" - "))
     if not name:
-        raise Rejected(BAD_BASKET, f"item{quote(description, ITEM_SHAPE)} has no product name")
+        raise Rejected(Reason.BAD_BASKET, f"item{quote(description, ITEM_SHAPE)} has no product name")
     if len(name) > NAME_LIMIT or len(flavour) > NAME_LIMIT:
-        raise Rejected(BAD_BASKET, f"a product name is longer than {NAME_LIMIT} characters")
+        raise Rejected(Reason.BAD_BASKET, f"a product name is longer than {NAME_LIMIT} characters")
     return name, size, flavour or None
 
 
@@ -133,7 +128,7 @@ def parse_item(text: str) -> Item:
     match = _ITEM.fullmatch(text.strip())
     if match is None:
         raise Rejected(
-            BAD_BASKET, f"item{quote(text, ITEM_SHAPE)} is not '[Size ]Name[ - Flavour] - price'"
+            Reason.BAD_BASKET, f"item{quote(text, ITEM_SHAPE)} is not '[Size ]Name[ - Flavour] - price'"
         )
     description = match["desc"]
     first, _, rest = description.partition(" ")
@@ -145,7 +140,7 @@ def parse_item(text: str) -> Item:
 def parse_basket(raw: str, item: Callable[[str], T] = parse_item) -> list[T]:  # type: ignore[assignment]
     """A comma-separated basket of variant B, C or D, each item read by ``item``."""
     if not raw.strip():
-        raise Rejected(BAD_BASKET, "basket is empty")
+        raise Rejected(Reason.BAD_BASKET, "basket is empty")
     return [item(part) for part in raw.split(",")]
 
 
@@ -153,13 +148,13 @@ def parse_flat_basket(raw: str) -> list[Item]:
     """Variant A's flat ``size,name,price`` triples; an empty size means Regular."""
     parts = [part.strip() for part in raw.split(",")]
     if not raw.strip() or len(parts) % 3:
-        raise Rejected(BAD_BASKET, "basket is not a list of size,name,price triples")
+        raise Rejected(Reason.BAD_BASKET, "basket is not a list of size,name,price triples")
     items = []
     for i in range(0, len(parts), 3):
         size_text, description, price = parts[i : i + 3]
         size = SIZES.get(size_text.lower() or "regular")
         if size is None:
-            raise Rejected(BAD_BASKET, "an item's size is not Regular, Large or empty")
+            raise Rejected(Reason.BAD_BASKET, "an item's size is not Regular, Large or empty")
         name, size, flavour = _product(description, size)
         items.append(Item(name, size, flavour, parse_pennies(price, "item price")))
     return items
