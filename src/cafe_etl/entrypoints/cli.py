@@ -82,8 +82,8 @@ def main(
     )
     # At exit, take every object out of the cycle collector: the interpreter's shutdown
     # would otherwise run collections over all of pyarrow's, numpy's and psycopg's objects
-    # (0.1 s a command, measured) only to free memory the process is about to return.
-    # Every command closes its warehouse itself (``finally``), so no cleanup waits on them.
+    # only to free memory the process is about to return. Every command closes its
+    # warehouse itself (``bootstrap``), so no cleanup waits on them.
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
 

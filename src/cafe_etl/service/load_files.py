@@ -321,7 +321,7 @@ def _offset(progress: Progress | None, summary: RunSummary) -> Progress | None:
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """Paused for a group's transaction: its rows and parsed values hold no reference cycles,
-    yet the collector would walk every one of them again and again (10 % of a run's CPU)."""
+    yet the collector would walk every one of them again and again."""
     enabled = gc.isenabled()
     gc.disable()
     try:

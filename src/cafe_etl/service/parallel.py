@@ -39,7 +39,7 @@ _POLL_SECONDS = 0.5
 _REPORT_SECONDS = 0.1
 """A loader reports its progress at most this often (a queue message per file costs 5 %)."""
 _FILE_COST = 32_768
-"""Bytes of work one file costs beyond its size (measured: about 1 ms a file, 30 MB/s)."""
+"""Bytes of work one file costs beyond its size (opening, hashing, its ledger row)."""
 _PR_SET_PDEATHSIG = 1
 
 

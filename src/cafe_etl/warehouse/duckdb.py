@@ -1,10 +1,9 @@
 """The embedded default: one DuckDB file, loaded from Arrow without copying.
 
 ``duckdb:///cafe.duckdb?memory_limit=2GB`` raises DuckDB's memory cap (96MB by default:
-an uncommitted file beyond it spills to disk, so loading a huge file stays flat in memory).
-A file big enough to fill the cap costs the whole cap on top of what a 1 M-row file needs:
-measured peak RSS of 4 M rows against 1 M, 1.02-1.15x at 96MB, 1.12-1.27x at 128MB (over
-the 1.2x target one run in four), at the same speed.
+an uncommitted file beyond it spills to disk, so loading a huge file stays flat in memory;
+a larger cap is filled by a file that big, on top of everything else: see
+benchmarks/README.md).
 """
 
 from collections.abc import Sequence
@@ -86,7 +85,7 @@ class DuckDBWarehouse(Warehouse):
 
     def insert_arrow(self, table_name: str, rows: pa.Table) -> None:
         # A relation, not register(): a registered view stays alive until COMMIT, which
-        # would hold every chunk of a big file in memory (180 MB per million rows).
+        # would hold every chunk of a big file in memory.
         try:
             self.connection.from_arrow(rows).insert_into(table_name)
         except self._errors() as error:
