@@ -11,9 +11,9 @@ import logging
 import shutil
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date, timedelta
 from pathlib import Path
-from contextlib import AbstractContextManager
 from typing import Annotated, Any, TypeVar
 
 import typer

@@ -8,6 +8,8 @@ handful of calls per check, not per file.
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -146,7 +148,7 @@ class _Found:
 
     def __init__(self, tables: _Tables, cuts: tuple[np.ndarray, ...], count: int) -> None:
         self.branches: list[set[int]] = [set() for _ in range(count)]
-        self.dates: list[set[object]] = [set() for _ in range(count)]
+        self.dates: list[set[date]] = [set() for _ in range(count)]
         self.products: list[set[int]] = [set() for _ in range(count)]
         self.rejects: list[dict[str, int]] = [{} for _ in range(count)]
         accepted, items, rejected = (np.diff(cut) for cut in cuts)
@@ -165,7 +167,7 @@ class _Found:
 
 def _distinct(
     counts: np.ndarray, *columns: pa.ChunkedArray | pa.Array, counted: bool = False
-) -> Iterator[tuple[object, ...]]:
+) -> Iterator[tuple[Any, ...]]:
     """The distinct (part, values…) of rows that come ``counts[part]`` a part, in order;
     with ``counted``, each with its number of rows."""
     parts = pa.array(np.repeat(np.arange(len(counts)), counts))

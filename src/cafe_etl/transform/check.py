@@ -184,7 +184,8 @@ class Baskets:
     def _split(self, baskets: pa.Array, item: Memo[Line]) -> tuple[pa.ListArray, pa.Array | None]:
         per_row = pc.split_pattern(baskets, ",")
         encoded = pc.dictionary_encode(per_row.flatten())
-        kinds, codes = [], []
+        kinds: list[int | None] = []
+        codes: list[int | None] = []
         for raw in encoded.dictionary.to_pylist():
             try:
                 kinds.append(self._kind(item(raw)))

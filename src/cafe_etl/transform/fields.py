@@ -117,7 +117,8 @@ def parse_branch(raw: str) -> str:
 def _product(description: str, size: str | None) -> tuple[str, str | None, str | None]:
     name, _, flavour = (part.strip() for part in description.partition(" - "))
     if not name:
-        raise Rejected(Reason.BAD_BASKET, f"item{quote(description, ITEM_SHAPE)} has no product name")
+        detail = f"item{quote(description, ITEM_SHAPE)} has no product name"
+        raise Rejected(Reason.BAD_BASKET, detail)
     if len(name) > NAME_LIMIT or len(flavour) > NAME_LIMIT:
         raise Rejected(Reason.BAD_BASKET, f"a product name is longer than {NAME_LIMIT} characters")
     return name, size, flavour or None
@@ -127,9 +128,8 @@ def parse_item(text: str) -> Item:
     """``[Size ]Name[ - Flavour] - price`` (variants B, C and D)."""
     match = _ITEM.fullmatch(text.strip())
     if match is None:
-        raise Rejected(
-            Reason.BAD_BASKET, f"item{quote(text, ITEM_SHAPE)} is not '[Size ]Name[ - Flavour] - price'"
-        )
+        detail = f"item{quote(text, ITEM_SHAPE)} is not '[Size ]Name[ - Flavour] - price'"
+        raise Rejected(Reason.BAD_BASKET, detail)
     description = match["desc"]
     first, _, rest = description.partition(" ")
     size = SIZES.get(first.lower()) if rest else None
