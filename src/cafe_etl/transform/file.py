@@ -63,7 +63,9 @@ def transform_file(
     """The batches of one raw file, read from an open binary stream.
 
     ``file_id`` (``keys.file_key`` of its name and checksum) keys its transactions; a
-    ``cache`` shared across files saves parsing values seen before.
+    ``cache`` shared across files saves parsing values seen before. The last batch carries
+    the file's summary; a file rejected whole (``not_utf8``, ``not_csv``) ends with a batch
+    of no rows saying so (``rejected_whole``): drop what its earlier batches held.
 
     >>> with open("leeds_01-01-2020_09-00-00.csv", "rb") as raw:  # doctest: +SKIP
     ...     for batch in transform_file(raw, file_id, Tokeniser(key)):
