@@ -362,3 +362,17 @@ def test_status_of_a_mistyped_duckdb_path_fails_instead_of_creating_a_warehouse(
     assert result.exit_code == 1
     assert f"no warehouse at {missing}" in result.stderr
     assert not missing.exists()
+
+
+@pytest.mark.parametrize("data_file", ["leeds.csv", "export.json", "rows.parquet"])
+def test_a_warehouse_path_naming_a_data_file_is_refused_not_opened_in_memory(
+    tmp_path: Path, landing: Path, data_file: str
+) -> None:
+    # GIVEN an existing data file named as the warehouse (DuckDB would open it in memory)
+    write(landing, "leeds_25-08-2021_09-00-00.csv", GOOD)
+    target = write(tmp_path, data_file, GOOD)
+
+    result = invoke("run", landing, "-w", f"duckdb:///{target}")
+
+    assert_one_line_error(result, str(target), ".duckdb")
+    assert target.read_text() == GOOD  # the file is left as it was

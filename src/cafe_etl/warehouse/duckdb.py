@@ -62,7 +62,7 @@ class DuckDBWarehouse(Warehouse):
                     " another --warehouse"
                 )
             try:
-                self._connection = duckdb.connect(
+                connection = duckdb.connect(
                     str(self.path), config={"memory_limit": self.memory_limit}
                 )
             except duckdb.Error as error:
@@ -72,6 +72,7 @@ class DuckDBWarehouse(Warehouse):
                 raise WarehouseError(
                     f"cannot open DuckDB warehouse {self.path}: {_first_line(error)}{hint}"
                 ) from None
+            self._connection = _persistent(connection, self.path)
         return self._connection
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -108,6 +109,22 @@ class DuckDBWarehouse(Warehouse):
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def _persistent(connection: Any, path: Path) -> Any:
+    """The connection, if its database lives in the file; DuckDB opens an existing data file
+    (``.csv``, ``.json``, ``.parquet``…) as an in-memory database over it, which would keep
+    nothing a run loads."""
+    found = connection.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    if found and found[0][0]:
+        return connection
+    connection.close()
+    raise ConfigError(
+        f"warehouse {path} is a data file DuckDB would read, not a database it keeps:"
+        " choose a new file name ending in .duckdb"
+    )
 
 
 def _first_line(error: Exception) -> str:
