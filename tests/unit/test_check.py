@@ -29,10 +29,12 @@ GOOD = {
 
 def rows(*records: dict[str, Any]) -> pa.Table:
     """Records of one file on lines 2, 3, …: each a change to GOOD (``fields`` too)."""
-    full = [{**GOOD, "fields": 7, **record} for record in records]
+    full = [{**GOOD, "fields": 7, "span": 1, "swallows": False, **record} for record in records]
     columns: list[list[Any]] = [
         [FILE_ID] * len(full),
         list(range(2, 2 + len(full))),
+        [record["span"] for record in full],
+        [record["swallows"] for record in full],
         [record["fields"] for record in full],
         *([record[role] for record in full] for role in ROLES),
     ]

@@ -8,13 +8,11 @@ line numbers run on from the piece before, exactly as the csv module counts them
 messages quote the row: they are never logged.
 """
 
-import csv
 import io
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from cafe_etl.extract import rows
@@ -104,8 +102,6 @@ def _parse(piece: bytes, lines: int, final: bool) -> pa.Table | None:
     one_a_line = lines == records + len(blank_rows)
     if not one_a_line or any(row <= records for row in blank_rows):
         return None  # a blank line between records, a quoted value over two lines
-    if len(piece) > csv.field_size_limit() and _longest(table) > csv.field_size_limit():
-        return None  # the csv module refuses such a value: let it say so
     if records and not final and _open_at_end(table):
         return None
     return table
@@ -117,11 +113,6 @@ def _lines(piece: bytes) -> int:
     lf, cr = piece.count(b"\n"), piece.count(b"\r")
     endings = lf + cr - (piece.count(b"\r\n") if lf and cr else 0)  # CRLF is one ending
     return endings + (piece[-1:] not in (b"\n", b"\r"))
-
-
-def _longest(table: pa.Table) -> int:
-    """Bytes of the longest value (the csv module's limit counts characters)."""
-    return max(pc.max(pc.binary_length(column)).as_py() or 0 for column in table.columns)
 
 
 def _open_at_end(table: pa.Table) -> bool:

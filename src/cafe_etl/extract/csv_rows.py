@@ -10,6 +10,10 @@ import pyarrow as pa
 from cafe_etl.extract import rows
 
 _BOM = "\ufeff"
+FIELD_LIMIT = 1 << 28
+"""Characters the csv module reads into one field (its default, 131,072, would make a long
+basket the whole file's fault; the checker rejects such a row instead). Process-wide."""
+csv.field_size_limit(FIELD_LIMIT)
 
 
 def csv_rows(text: TextIO, *, first_line: int = 1, chunk_rows: int = 100_000) -> Iterator[pa.Table]:
@@ -22,6 +26,7 @@ def csv_rows(text: TextIO, *, first_line: int = 1, chunk_rows: int = 100_000) ->
     reader = csv.reader(text, strict=False)
     next_line = first_line
     lines: list[int] = []
+    spans: list[int] = []
     records: list[list[str]] = []
     for fields in reader:
         if next_line == 1 and fields and fields[0].startswith(_BOM):
@@ -30,9 +35,10 @@ def csv_rows(text: TextIO, *, first_line: int = 1, chunk_rows: int = 100_000) ->
         if len(fields) <= 1 and not "".join(fields).strip():
             continue
         lines.append(line_number)
+        spans.append(next_line - line_number)
         records.append(fields)
         if len(records) >= chunk_rows:
-            yield rows.from_records(lines, records)
-            lines, records = [], []
+            yield rows.from_records(lines, records, spans)
+            lines, spans, records = [], [], []
     if records:
-        yield rows.from_records(lines, records)
+        yield rows.from_records(lines, records, spans)

@@ -42,6 +42,7 @@ class FileState:
     two_decimals: bool = True
     """Every total judged so far has two decimals (variant B, not C)."""
     totals_seen: int = 0
+    records: int = 0
 
 
 @dataclass
@@ -112,7 +113,11 @@ class Batcher:
         _note_variants(rows, parts, bounds)
         accepted = verdict.accepted.to_numpy(zero_copy_only=False)
         taken = np.concatenate([[0], np.cumsum(accepted)])[bounds]
-        cuts = (taken, np.searchsorted(facts.item_rows, bounds), bounds - taken)
+        cuts = (
+            taken,
+            np.searchsorted(facts.item_rows, bounds),
+            np.searchsorted(verdict.rejected_from, bounds),
+        )
         tables_out = (facts.transactions, facts.basket_items, verdict.rejected_rows)
         found = _Found(tables_out, cuts, len(parts))
         return [
@@ -128,6 +133,7 @@ class Batcher:
             for table, (start, stop) in zip(tables, cuts, strict=True)
         )
         summary = part.state.summary
+        summary.rows_read += transactions.num_rows + rejected.num_rows
         summary.rows_loaded += transactions.num_rows
         summary.rows_rejected += rejected.num_rows
         summary.rejects.update(found.rejects[k])

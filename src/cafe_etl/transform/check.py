@@ -5,13 +5,15 @@ number, field count and the six fields the pipeline reads; the customer's name i
 among them). Each distinct raw value is parsed once (``ParseCache``); a row is rejected for
 the first rule it breaks, in this order, with the detail the field parser gives:
 
-1. ``field_count``: not seven fields;
+1. ``field_count``: not seven fields, or a quoted value holding lines that start like
+   records of their own (a quote left open swallows the lines after it);
 2. ``bad_timestamp``, 3. ``bad_branch``, 4. ``bad_amount`` (the total),
 5. ``bad_basket`` (or ``bad_amount`` for an item's price: the first bad item), 6. ``bad_payment``;
 7. ``total_mismatch``: item prices that do not sum exactly to the total.
 
-The verdict keeps each row's parsed values; ``normalise`` turns the accepted rows into the
-contract's tables.
+A rejected record that spans several lines is one rejected row per line, so every line is
+accounted for. The verdict keeps each row's parsed values; ``normalise`` turns the
+accepted rows into the contract's tables.
 """
 
 from dataclasses import dataclass
@@ -25,13 +27,15 @@ from cafe_etl import contract
 from cafe_etl.extract.rows import FIELD_COUNT
 from cafe_etl.model import Reason
 from cafe_etl.transform.cache import Line, Memo, ParseCache
-from cafe_etl.transform.fields import Rejected
+from cafe_etl.transform.fields import BASKET_LIMIT, Rejected
 
 ROLES = ("timestamp", "branch", "basket", "total", "payment", "card")
 ROLE_SCHEMA = pa.schema(
     [
         ("file_id", pa.int64()),
         ("line", pa.int64()),
+        ("span", pa.int32()),
+        ("swallows", pa.bool_()),
         ("fields", pa.int32()),
         *((role, pa.string()) for role in ROLES),
     ]
@@ -53,6 +57,8 @@ class Verdict:
     baskets: "Baskets"
     accepted: pa.Array
     rejected_rows: pa.Table
+    rejected_from: np.ndarray
+    """Per rejected row: the index of the row given it comes from (ascending)."""
 
 
 class _Rejections:
@@ -81,7 +87,12 @@ def check(rows: pa.Table, *, flat_baskets: bool, cache: ParseCache) -> Verdict:
     totals, total_rejected = _lookup(raw["total"], cache.total, pa.int64(), rejections)
     payments, payment_rejected = _lookup(raw["payment"], cache.payment, pa.string(), rejections)
     baskets = Baskets(raw["basket"], cache, rejections, flat=flat_baskets)
-    field_count = _field_count(rows["fields"].combine_chunks(), rejections)
+    field_count = _first(
+        [
+            _field_count(rows["fields"].combine_chunks(), rejections),
+            _open_quote(rows["swallows"].combine_chunks(), rejections),
+        ]
+    )
     rejected = _first(
         [field_count, ts_rejected, branch_rejected, total_rejected, baskets.rejected,
          payment_rejected]
@@ -90,10 +101,11 @@ def check(rows: pa.Table, *, flat_baskets: bool, cache: ParseCache) -> Verdict:
     accepted = (
         pc.is_null(rejected) if rejected is not None else pa.repeat(pa.scalar(True), len(rows))
     )
-    rejected_rows = _rejected_rows(rows, rejected, rejections)
+    rejected_rows, rejected_from = _rejected_rows(rows, rejected, rejections)
     return Verdict(
-        rows, occurred_at, branch_ids, totals, payments, baskets, accepted, rejected_rows
-    )
+        rows, occurred_at, branch_ids, totals, payments, baskets, accepted, rejected_rows,
+        rejected_from,
+    )  # fmt: skip
 
 
 def _lookup(
@@ -129,6 +141,13 @@ def _field_count(counts: pa.Array, rejections: _Rejections) -> pa.Array | None:
     return pc.if_else(wrong, code_of, pa.scalar(None, pa.int32()))
 
 
+def _open_quote(swallows: pa.Array, rejections: _Rejections) -> pa.Array | None:
+    if not pc.any(swallows).as_py():
+        return None
+    code = rejections.code(Reason.FIELD_COUNT, "a quoted value runs over lines of other records")
+    return _where(swallows, code)
+
+
 def _mismatch(
     sums: pa.Array, totals: pa.Array, rejected: pa.Array | None, rejections: _Rejections
 ) -> pa.Array | None:
@@ -161,10 +180,17 @@ class Baskets:
     ) -> None:
         self._kinds: dict[Line, int] = {}
         self._rejections = rejections
+        too_long = pc.greater(pc.utf8_length(baskets), BASKET_LIMIT)
+        if pc.any(too_long).as_py():  # parsed as empty: its items are never looked at
+            baskets = pc.if_else(too_long, "", baskets)
         if flat:
             self.per_row, self.rejected = self._flat(baskets, cache.flat_basket)
         else:
             self.per_row, self.rejected = self._split(baskets, cache.item)
+        if pc.any(too_long).as_py():
+            detail = f"basket is longer than {BASKET_LIMIT} characters"
+            code = rejections.code(Reason.BAD_BASKET, detail)
+            self.rejected = _first([_where(too_long, code), self.rejected])
         offsets = self.per_row.offsets
         self.per_row = pa.ListArray.from_arrays(
             pc.subtract(offsets, offsets[0]), self.per_row.flatten()
@@ -261,16 +287,28 @@ def _per_row(values: pa.Array, offsets: pa.Array) -> pa.Array:
     return pc.subtract(running.take(offsets[1:]), running.take(offsets[:-1]))
 
 
-def _rejected_rows(rows: pa.Table, rejected: pa.Array | None, rejections: _Rejections) -> pa.Table:
+def _rejected_rows(
+    rows: pa.Table, rejected: pa.Array | None, rejections: _Rejections
+) -> tuple[pa.Table, np.ndarray]:
+    """One row per line of each rejected record (nearly always one line), and the record
+    each comes from."""
     if rejected is None:
-        return contract.REJECTED_ROWS.empty_table()
-    codes = rejected.drop_null()
-    reasons, details = rejections.columns(codes)
-    bad = pc.is_valid(rejected)
-    return pa.table(
-        [rows["file_id"].filter(bad), rows["line"].filter(bad), reasons, details],
-        schema=contract.REJECTED_ROWS,
+        return contract.REJECTED_ROWS.empty_table(), np.zeros(0, np.int64)
+    bad = np.flatnonzero(pc.is_valid(rejected).to_numpy(zero_copy_only=False))
+    spans = rows["span"].to_numpy()[bad]
+    if spans.max(initial=1) > 1:
+        first = np.repeat(np.cumsum(spans) - spans, spans)
+        offsets = np.arange(spans.sum()) - first
+        bad = np.repeat(bad, spans)
+    else:
+        offsets = np.zeros(len(bad), np.int64)
+    taken = pa.array(bad)
+    reasons, details = rejections.columns(rejected.take(taken))
+    lines = pa.array(rows["line"].to_numpy()[bad] + offsets)
+    table = pa.table(
+        [rows["file_id"].take(taken), lines, reasons, details], schema=contract.REJECTED_ROWS
     )
+    return table, bad
 
 
 def _pounds(pennies: int) -> str:

@@ -4,32 +4,33 @@ Money is integer pennies here and exact decimals in the warehouse: never a float
 """
 
 import re
-from collections.abc import Callable
+import unicodedata
 from datetime import datetime
-from typing import TypeVar
 
 from cafe_etl.model import Item, Reason
 
-T = TypeVar("T")
-
-
 MAX_PENNIES = 10**10 - 1  # NUMERIC(10,2)
-NAME_LIMIT = 200  # VARCHAR(200): branch, product and flavour names
+NAME_LIMIT = 200
+"""Characters and UTF-8 bytes of a branch, product or flavour name: VARCHAR(200) counts
+characters on PostgreSQL and DuckDB, bytes on Redshift."""
+BASKET_LIMIT = 10_000
+"""Characters of a basket: a till's longest real one is a few hundred."""
+YEARS = range(2000, 2100)
+"""Trading years accepted: a year like 0001 or 9999 is a broken till clock, not a sale."""
 PAYMENT_METHODS = frozenset({"CARD", "CASH"})
 SIZES = {"regular": "Regular", "large": "Large"}
 _DETAIL_LIMIT = 80
 
 _TIMESTAMP = re.compile(
-    r"(?:(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})[ T]"
-    r"|(?P<d2>\d{1,2})/(?P<m2>\d{1,2})/(?P<y2>\d{4}) )"
-    r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?"
+    r"(?:(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})[ T]"
+    r"|(?P<d2>[0-9]{1,2})/(?P<m2>[0-9]{1,2})/(?P<y2>[0-9]{4}) )"
+    r"(?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2}))?"
 )
-_AMOUNT = re.compile(r"(\d+)(?:\.(\d+))?")
-_CARD_LIKE = re.compile(r"\d{12,}")
+_AMOUNT = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
+_CARD_LIKE = re.compile(r"\d(?:[ .\-/]?\d){11,18}")
+"""12-19 digits, any script's, with spaces, dots, dashes or slashes between groups."""
 TIMESTAMP_SHAPE = re.compile(r"[0-9/:.T -]+")
-AMOUNT_SHAPE = re.compile(r"[0-9.,+£ -]+")
-PAYMENT_SHAPE = re.compile(r"[A-Z]{2,10}")  # one upper-case word: never "JOHN SMITH"
-ITEM_SHAPE = re.compile(r"(?i:regular|large)\b[^,]*")
+AMOUNT_SHAPE = re.compile(r"[-+]?£?[0-9][0-9.,]*")
 _ITEM = re.compile(r"(?P<desc>.+?)\s*-\s*(?P<price>\S+)")
 
 
@@ -43,17 +44,27 @@ class Rejected(Exception):
 
 
 def quote(value: str, shape: re.Pattern[str]) -> str:
-    """`` 'value'`` for a rejected-row detail when the value has the shape its field expects.
+    """`` 'value'`` for a rejected-row detail, only for a well-formed date or amount.
 
-    Only the timestamp, total, payment and basket fields are ever offered (never the name or
-    card field), and only values that look like one (digits and separators, an upper-case
-    word, a sized item) are shown: a name or card number shifted into such a field is not.
+    Free text (a payment word, an item, a name) is never quoted: a surname or a card number
+    shifted into such a field must not reach the warehouse through the detail.
     """
     text = value.strip()
-    card_like = _CARD_LIKE.search(re.sub(r"[ -]", "", text))  # "4924 5157 …" too
-    if not shape.fullmatch(text) or card_like or len(text) > _DETAIL_LIMIT:
+    if not shape.fullmatch(text) or _CARD_LIKE.search(text) or len(text) > _DETAIL_LIMIT:
         return ""
     return f" {text!r}"
+
+
+def check_text(text: str, what: str, reason: Reason, limit: int = NAME_LIMIT) -> str:
+    """Free text that may reach a column: within ``limit`` characters and UTF-8 bytes, no
+    control character (PostgreSQL refuses NUL), no card-like number."""
+    if len(text) > limit or len(text.encode()) > limit:
+        raise Rejected(reason, f"{what} is longer than {limit} characters or bytes")
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        raise Rejected(reason, f"{what} holds a control character")
+    if _CARD_LIKE.search(text):
+        raise Rejected(reason, f"{what} holds a number like a card's")
+    return text
 
 
 def parse_timestamp(raw: str) -> datetime:
@@ -65,7 +76,7 @@ def parse_timestamp(raw: str) -> datetime:
         )
     g = match.groupdict()
     try:
-        return datetime(
+        moment = datetime(
             int(g["y"] or g["y2"]),
             int(g["m"] or g["m2"]),
             int(g["d"] or g["d2"]),
@@ -77,6 +88,12 @@ def parse_timestamp(raw: str) -> datetime:
         raise Rejected(
             Reason.BAD_TIMESTAMP, f"timestamp{quote(raw, TIMESTAMP_SHAPE)} is impossible"
         ) from None
+    if moment.year not in YEARS:
+        raise Rejected(
+            Reason.BAD_TIMESTAMP,
+            f"timestamp{quote(raw, TIMESTAMP_SHAPE)} is outside {YEARS[0]}-{YEARS[-1]}",
+        )
+    return moment
 
 
 def parse_pennies(raw: str, what: str = "total") -> int:
@@ -99,9 +116,7 @@ def parse_pennies(raw: str, what: str = "total") -> int:
 def parse_payment(raw: str) -> str:
     method = raw.strip().upper()
     if method not in PAYMENT_METHODS:
-        raise Rejected(
-            Reason.BAD_PAYMENT, f"payment method{quote(raw, PAYMENT_SHAPE)} is not CARD or CASH"
-        )
+        raise Rejected(Reason.BAD_PAYMENT, "payment method is not CARD or CASH")
     return method
 
 
@@ -109,18 +124,15 @@ def parse_branch(raw: str) -> str:
     name = raw.strip()
     if not name:
         raise Rejected(Reason.BAD_BRANCH, "branch is empty")
-    if len(name) > NAME_LIMIT:
-        raise Rejected(Reason.BAD_BRANCH, f"branch name is longer than {NAME_LIMIT} characters")
-    return name
+    return check_text(name, "branch name", Reason.BAD_BRANCH)
 
 
 def _product(description: str, size: str | None) -> tuple[str, str | None, str | None]:
     name, _, flavour = (part.strip() for part in description.partition(" - "))
     if not name:
-        detail = f"item{quote(description, ITEM_SHAPE)} has no product name"
-        raise Rejected(Reason.BAD_BASKET, detail)
-    if len(name) > NAME_LIMIT or len(flavour) > NAME_LIMIT:
-        raise Rejected(Reason.BAD_BASKET, f"a product name is longer than {NAME_LIMIT} characters")
+        raise Rejected(Reason.BAD_BASKET, "an item has no product name")
+    check_text(name, "a product name", Reason.BAD_BASKET)
+    check_text(flavour, "a flavour", Reason.BAD_BASKET)
     return name, size, flavour or None
 
 
@@ -128,20 +140,12 @@ def parse_item(text: str) -> Item:
     """``[Size ]Name[ - Flavour] - price`` (variants B, C and D)."""
     match = _ITEM.fullmatch(text.strip())
     if match is None:
-        detail = f"item{quote(text, ITEM_SHAPE)} is not '[Size ]Name[ - Flavour] - price'"
-        raise Rejected(Reason.BAD_BASKET, detail)
+        raise Rejected(Reason.BAD_BASKET, "an item is not '[Size ]Name[ - Flavour] - price'")
     description = match["desc"]
     first, _, rest = description.partition(" ")
     size = SIZES.get(first.lower()) if rest else None
     name, size, flavour = _product(rest if size else description, size)
     return Item(name, size, flavour, parse_pennies(match["price"], "item price"))
-
-
-def parse_basket(raw: str, item: Callable[[str], T] = parse_item) -> list[T]:  # type: ignore[assignment]
-    """A comma-separated basket of variant B, C or D, each item read by ``item``."""
-    if not raw.strip():
-        raise Rejected(Reason.BAD_BASKET, "basket is empty")
-    return [item(part) for part in raw.split(",")]
 
 
 def parse_flat_basket(raw: str) -> list[Item]:

@@ -11,6 +11,7 @@ Pure: no warehouse, no connection, no environment, no clock.
 """
 
 import csv
+import functools
 import io
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
@@ -115,7 +116,7 @@ def _records(
                     return
             if state.layout is None:
                 state.layout = _detect(table, state)
-            summary.rows_read += table.num_rows
+            state.records += table.num_rows
             if table.num_rows:
                 yield _roles(table, state)
     except csv.Error:  # e.g. a field over the csv module's limit
@@ -123,7 +124,7 @@ def _records(
     except UnicodeDecodeError:
         summary.reason = Reason.NOT_UTF8
     else:
-        if summary.rows_read and state.layout is None:
+        if state.records and state.layout is None:
             summary.reason = Reason.NOT_CSV  # no line is a record of seven fields
 
 
@@ -161,4 +162,18 @@ def _roles(table: pa.Table, state: FileState) -> pa.Table:
     place = state.layout or layouts.DMY_LAYOUT
     columns = [table[FIELDS[getattr(place, role)]] for role in ROLES]
     file_ids = pa.repeat(pa.scalar(state.file_id, pa.int64()), table.num_rows)
-    return pa.table([file_ids, table["line"], table["fields"], *columns], schema=ROLE_SCHEMA)
+    return pa.table(
+        [file_ids, table["line"], table["span"], _swallows(table), table["fields"], *columns],
+        schema=ROLE_SCHEMA,
+    )
+
+
+def _swallows(table: pa.Table) -> pa.Array:
+    """Per record: whether a value holds a line starting like a dated record, as when a quote
+    left open takes in the lines after it (a name or basket over two lines does not)."""
+    several = pc.greater(table["span"], 1)
+    if not pc.any(several).as_py():
+        return pa.repeat(pa.scalar(False), table.num_rows)
+    starts = r"[\r\n]" + layouts.LOOKS_DATED.removeprefix("^")
+    found = [pc.match_substring_regex(table[name], starts) for name in FIELDS]
+    return pc.and_(several, functools.reduce(pc.or_, found))
