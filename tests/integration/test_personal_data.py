@@ -265,3 +265,49 @@ def test_a_row_with_shifted_fields_quotes_no_name_or_card_in_its_reject_detail(
         frozenset({"Wilhelmina", "Quux"}), frozenset({"4929111122223333", "4929111122224444"})
     ).found_in(etl.all_text())
     assert leaked == [], rejects
+
+
+HIDDEN = "4917610000000000"
+STYLES = {
+    "plain": HIDDEN,
+    "spaces": "4917 6100 0000 0000",
+    "dashes": "4917-6100-0000-0000",
+    "dots": "4917.6100.0000.0000",
+    "slashes": "4917/6100/0000/0000",
+}
+
+
+def hidden_everywhere(card: str) -> str:
+    """One export with the card number in every field a till could shift it into."""
+    good = "25/08/2021 09:00,Leeds,Ann Other,Regular Latte - 2.15,2.15,CASH,"
+    return lines(
+        good,
+        f"25/08/2021 09:01,Leeds {card},Ann Other,Regular Latte - 2.15,2.15,CASH,",
+        f"25/08/2021 09:02,Leeds,Ann Other,Regular Latte {card} - 2.15,2.15,CASH,",
+        f"25/08/2021 09:03,Leeds,Ann Other,Large Latte - {card} - 2.15,2.15,CASH,",
+        f"25/08/2021 09:04,Leeds,Ann Other,Regular Latte - 2.15,2.15,{card},",
+        f"{card},Leeds,Ann Other,Regular Latte - 2.15,2.15,CASH,",
+        f"25/08/2021 09:05,Leeds,Ann Other,Regular Latte - 2.15,{card},CASH,",
+        f"25/08/2021 09:06,Leeds,Ann Other,Regular Latte - {card},2.15,CASH,",
+        f"25/08/2021 09:07,Leeds,{card},Regular Latte - 2.15,2.15,CARD,{card}",
+        good.replace("09:00", "09:08"),
+    )
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_a_card_number_in_any_field_and_separator_style_is_never_stored_or_logged(
+    etl: Etl, landing: Path, style: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN a file with a card number in every field, then a good file
+    caplog.set_level(logging.DEBUG)
+    write(landing, "leeds_25-08-2021_09-00-00.csv", hidden_everywhere(STYLES[style]))
+    write(landing, "york_25-08-2021_09-00-00.csv", lines(
+        "25/08/2021 09:00,York,Ann Other,Regular Latte - 2.15,2.15,CASH,"))  # fmt: skip
+
+    summary = etl.run(landing)
+
+    # THEN the rows holding it where a value is stored are rejected, the rest load (the card
+    # sale becomes a token), and no group of its digits is in any table or log line
+    assert summary.rows_loaded == 3 + 1 and summary.rows_rejected == 7
+    for text in (etl.all_text(), caplog.text):
+        assert "4917" not in text and "6100" not in text

@@ -92,6 +92,37 @@ DMY_CASES = {
         None,
     ),
     "a_blank_branch": (dmy(branch="   "), "bad_branch", None),
+    "a_nul_byte_in_the_branch": (dmy(branch="Le\x00eds"), "bad_branch", None),
+    "a_control_character_in_an_item": (dmy(basket="Regular La\x07tte - 2.15"), "bad_basket", None),
+    "fullwidth_digits_in_the_total": (dmy(total="\uff12.\uff11\uff15"), "bad_amount", None),
+    "fullwidth_digits_in_an_item_price": (
+        dmy(basket="Regular Latte - \uff12.15"),
+        "bad_amount",
+        None,
+    ),
+    "fullwidth_digits_in_the_timestamp": (
+        dmy(timestamp="\uff12\uff15/08/2021 09:00"),
+        "bad_timestamp",
+        None,
+    ),
+    "the_year_0001": (dmy(timestamp="25/08/0001 09:00"), "bad_timestamp", "25/08/0001"),
+    "the_year_9999": (dmy(timestamp="25/08/9999 09:00"), "bad_timestamp", "25/08/9999"),
+    "a_branch_of_150_characters_and_300_bytes": (dmy(branch="\u00e9" * 150), "bad_branch", None),
+    "a_flavour_too_long_for_the_warehouse": (
+        dmy(basket="Large Latte - " + "V" * 201 + " - 2.15"),
+        "bad_basket",
+        None,
+    ),
+    "a_basket_of_20000_characters": (
+        dmy(basket=", ".join(["Regular Latte - 2.15"] * 1000)),
+        "bad_basket",
+        None,
+    ),
+    "a_basket_beyond_the_csv_modules_default_field_limit": (
+        dmy(basket="Regular " + "L" * 140_000 + " - 2.15"),
+        "bad_basket",
+        None,
+    ),
     "items_summing_to_less_than_the_total": (
         dmy(basket="Regular Latte - 2.15, Large Latte - 2.45", total="4.70"),
         "total_mismatch",
