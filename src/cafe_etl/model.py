@@ -12,7 +12,7 @@ import pyarrow as pa
 
 
 class FileStatus(StrEnum):
-    """What became of one version of a file. Every value but ``UNCHANGED`` is a ledger status."""
+    """What became of one version of a file. Every value but the last two is a ledger status."""
 
     LOADED = "loaded"
     SUPERSEDED = "superseded"
@@ -25,6 +25,9 @@ class FileStatus(StrEnum):
     """Removed on purpose by ``cafe-etl forget``; not loaded again unless its content changes."""
     UNCHANGED = "unchanged"
     """A run's outcome only, never written: the ledger already holds this version."""
+    SKIPPED = "skipped"
+    """A run's outcome only, never written: the file could not be read, or its name or
+    location cannot be stored; a warning names it, and the next run tries it again."""
 
 
 class Reason(StrEnum):

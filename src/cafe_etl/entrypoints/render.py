@@ -48,6 +48,7 @@ def summary_table(summary: RunSummary) -> Table:
         ("files superseded", summary.superseded),
         ("files duplicate", summary.files(FileStatus.DUPLICATE)),
         ("files rejected", summary.files(FileStatus.REJECTED)),
+        ("files skipped", summary.files(FileStatus.SKIPPED)),
         ("rows read", summary.rows_read),
         ("rows loaded", summary.rows_loaded),
         ("rows rejected", summary.rows_rejected),
@@ -60,6 +61,8 @@ def summary_table(summary: RunSummary) -> Table:
     for outcome in summary.outcomes:
         if outcome.status == FileStatus.REJECTED:
             table.add_row(f"  file rejected ({outcome.reason})", outcome.name, style="red")
+        elif outcome.status == FileStatus.SKIPPED:
+            table.add_row(f"  file skipped: {outcome.reason}", outcome.name, style="red")
     return table
 
 

@@ -17,6 +17,15 @@ from cafe_etl.errors import CafeEtlError, ConfigError, TransientError
 
 _BLOCK = 1 << 20
 _GONE = {errno.ENOENT, errno.ENOTDIR, errno.ELOOP}
+NAME_BYTES = 1_000
+"""``loaded_files.file_name`` is VARCHAR(1000); Redshift counts bytes."""
+URI_BYTES = 4_096
+"""``loaded_files.source_uri`` is VARCHAR(4096)."""
+
+
+class Unreadable(CafeEtlError):
+    """A file that cannot be read, or whose name or location cannot be stored: the run skips
+    it with a warning naming it, and the next run tries it again."""
 
 
 @dataclass(frozen=True)
@@ -76,18 +85,33 @@ def open_uri(uri: str) -> Source:
     return local_source(path)
 
 
+def printable(name: str) -> str:
+    """A file name fit for a message: bytes that are not UTF-8 shown as ``\\xNN``."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def inspect_source(source: Source) -> Inspection:
-    """``inspect`` a source; a file that cannot be read is an operational error.
+    """``inspect`` a source: ``Unreadable`` for a file that cannot be read or whose name or
+    location the ledger cannot hold.
 
     A file written to while it is hashed raises ``TransientError``: read it again later.
     """
+    try:
+        name, uri = source.name.encode(), source.uri.encode()
+    except UnicodeEncodeError:
+        raise Unreadable("its name is not UTF-8: rename it") from None
+    if len(name) > NAME_BYTES or len(uri) > URI_BYTES:
+        raise Unreadable(
+            f"its name or location is longer than the ledger holds ({NAME_BYTES} and"
+            f" {URI_BYTES} bytes): move or rename it"
+        )
     try:
         with source.open() as stream:
             before = version_of(stream)
             inspection = inspect(stream)
             after = version_of(stream)
     except OSError as error:
-        raise CafeEtlError(f"cannot read {source.uri}: {error.strerror or error}") from None
+        raise Unreadable(f"it cannot be read: {error.strerror or error}") from None
     if before != after:
         raise TransientError(f"{source.name} changed while it was being read")
     return replace(inspection, version=after)

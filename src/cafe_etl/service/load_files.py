@@ -77,8 +77,8 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
-        """0 when every file was processed; 2 when a whole file was rejected."""
-        return 2 if self.files(FileStatus.REJECTED) else 0
+        """0 when every file was processed; 2 when a whole file was rejected or skipped."""
+        return 2 if self.files(FileStatus.REJECTED) or self.files(FileStatus.SKIPPED) else 0
 
 
 @dataclass
@@ -147,7 +147,7 @@ class LoadFiles:
                 elif not (isinstance(error, TransientError) and attempts < RETRIES):
                     raise
                 else:
-                    log.warning("retrying %s after: %s", taken[0].name, error)
+                    log.warning("retrying %s after: %s", storage.printable(taken[0].name), error)
                     time.sleep(0.05 * 2**attempts)
                 continue
             retry_singly, attempts = max(0, retry_singly - len(taken)), 0
@@ -166,7 +166,8 @@ class LoadFiles:
         self, pending: deque[Source], taken: list[Source], limit: int, force: bool,
         progress: Progress | None,
     ) -> list[FileOutcome]:  # fmt: skip
-        group = self._take_group(pending, taken, limit)
+        skipped: list[FileOutcome] = []
+        group = self._take_group(pending, taken, limit, skipped)
         with _gc_paused(), UnitOfWork(self.warehouse, self._known, hook=self._hook) as work:
             self._lock_and_refresh(group)
             plans = [self._plan(source, inspection, force) for source, inspection in group]
@@ -175,20 +176,27 @@ class LoadFiles:
             self._read(plans, work, progress)
             outcomes = [self._record(plan, plans, work) for plan in plans]
             work.commit()
-        return outcomes
+        return skipped + outcomes
 
     def _take_group(
-        self, pending: deque[Source], taken: list[Source], limit: int
+        self, pending: deque[Source], taken: list[Source], limit: int, skipped: list[FileOutcome]
     ) -> list[tuple[Source, Inspection]]:
-        """The next files of one transaction: up to ``limit`` files or ``group_bytes`` bytes.
+        """The next files of one transaction: up to ``limit`` files or ``group_bytes`` bytes;
+        a file that cannot be read or named in the ledger goes to ``skipped``.
 
         Each source joins ``taken`` before it is hashed, so a failure puts it back too.
         """
         group: list[tuple[Source, Inspection]] = []
         size = 0
         while pending and len(group) < limit and size < self._group_bytes:
-            taken.append(pending.popleft())
-            group.append((taken[-1], storage.inspect_source(taken[-1])))
+            taken.append(source := pending.popleft())
+            try:
+                group.append((source, storage.inspect_source(source)))
+            except storage.Unreadable as problem:
+                name = storage.printable(source.name)
+                log.warning("%s skipped: %s", storage.printable(source.uri), problem)
+                skipped.append(FileOutcome(name, FileStatus.SKIPPED, reason=str(problem)))
+                continue
             size += group[-1][1].size
         return group
 
@@ -336,7 +344,10 @@ def newest_per_name(sources: Iterable[Source]) -> list[Source]:
     newest: dict[str, Source] = {}
     for source in sources:
         if source.name in newest:
-            log.warning("%s is in two places; only the newer, %s, counts", source.name, source.uri)
+            log.warning(
+                "%s is in two places; only the newer, %s, counts",
+                storage.printable(source.name), storage.printable(source.uri),
+            )  # fmt: skip
         newest.pop(source.name, None)
         newest[source.name] = source
     return list(newest.values())
