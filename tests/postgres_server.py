@@ -14,7 +14,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -45,6 +45,14 @@ def _as_postgres_user(command: list[str]) -> list[str]:
 @contextlib.contextmanager
 def throwaway_cluster() -> Iterator[str]:
     """Start a private cluster; yield the URL of its ``postgres`` database; stop it."""
+    with restartable_cluster() as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def restartable_cluster() -> Iterator[tuple[str, Callable[[], None]]]:
+    """A private cluster's URL and a function that restarts it (``pg_ctl restart -m fast``:
+    every connection is dropped; it returns once the server accepts connections again)."""
     binaries = server_binaries()
     if binaries is None:
         raise RuntimeError(HOW_TO_ENABLE)
@@ -59,8 +67,12 @@ def throwaway_cluster() -> Iterator[str]:
     pg_ctl = str(binaries / "pg_ctl")
     run(_as_postgres_user([pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"),
                            "-w", "start"]), check=True, capture_output=True)  # fmt: skip
+    restart = [pg_ctl, "-D", str(data), "-m", "fast", "-l", str(folder / "log"), "-w", "restart"]
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        yield (
+            f"postgresql://postgres@127.0.0.1:{port}/postgres",
+            lambda: run(_as_postgres_user(restart), check=True, capture_output=True) and None,
+        )
     finally:
         run(_as_postgres_user([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"]),
             capture_output=True)  # fmt: skip

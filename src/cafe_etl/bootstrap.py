@@ -70,7 +70,8 @@ def bootstrap(
             check_token_key(warehouse, key_fingerprint(key) if key else None)
         load = LoadFiles(
             warehouse, Tokeniser(key), jobs=settings.jobs, group_bytes=settings.group_bytes,
-            batch_rows=settings.chunk_rows, hook=hook, reader=reader,
+            batch_rows=settings.chunk_rows, retry_seconds=settings.retry_seconds, hook=hook,
+            reader=reader,
         )  # fmt: skip
         yield Services(settings, warehouse, load, Maintenance(warehouse, hook=hook), applied)
     finally:

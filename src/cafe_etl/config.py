@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     """Loader processes for ``run`` and ``reprocess`` (more than one needs a server warehouse)."""
     group_bytes: int = Field(default=64 << 20, gt=0)
     """Raw bytes after which a database transaction holding several files commits."""
+    retry_seconds: float = Field(default=60.0, ge=0)
+    """How long a run keeps retrying a warehouse it lost (a restart, a deadlock) before it fails."""
 
     def warehouse_password(self) -> str | None:
         """The Redshift password from the environment or SSM (None: the URL's, if any)."""

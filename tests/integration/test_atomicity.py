@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from cafe_etl.errors import WarehouseError
+from cafe_etl.errors import TransientError, WarehouseError
 from cafe_etl.extract.sources import list_folder
 from cafe_etl.generate import generate
 from cafe_etl.load.unit_of_work import UnitOfWork
@@ -148,4 +149,38 @@ def test_the_cli_reports_a_failed_load_in_one_line_with_exit_code_1(
     assert result.stderr.strip().splitlines() == [f"error: {FAULT}"]
     assert "Traceback" not in result.output
     assert etl.scalar("SELECT COUNT(*) FROM transactions") == 0
+    assert etl.ledger() == []
+
+
+def test_a_transient_failure_is_retried_until_it_passes_within_the_retry_time(
+    etl: Etl, landing: Path
+) -> None:
+    write(landing, LEEDS_NAME, LEEDS)
+    failures: list[int] = []
+
+    def lost_twice(step: str, work: UnitOfWork, files: Sequence[str]) -> None:
+        if step == "begin" and len(failures) < 2:
+            failures.append(1)
+            raise TransientError("injected fault: connection lost")
+
+    summary = etl.run(landing, retry_seconds=30, seams={"hook": lost_twice})
+
+    assert len(failures) == 2 and summary.files("loaded") == 1
+
+
+def test_a_failure_that_outlasts_the_retry_time_ends_the_run_and_loads_nothing(
+    etl: Etl, landing: Path
+) -> None:
+    write(landing, LEEDS_NAME, LEEDS)
+    attempts: list[float] = []
+
+    def lost_for_good(step: str, work: UnitOfWork, files: Sequence[str]) -> None:
+        if step == "begin":
+            attempts.append(time.monotonic())
+            raise TransientError("injected fault: connection lost")
+
+    with pytest.raises(TransientError, match="injected fault"):
+        etl.run(landing, retry_seconds=0.5, seams={"hook": lost_for_good})
+
+    assert len(attempts) > 2 and attempts[-1] - attempts[0] < 5
     assert etl.ledger() == []

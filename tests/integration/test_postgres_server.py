@@ -1,13 +1,18 @@
 """What only a server warehouse has: identical results to DuckDB, connection failures that
-say what to fix, schema upgrades in place, and a read-only reporting role."""
+say what to fix, schema upgrades in place, a read-only reporting role, restarts ridden out."""
 
+import os
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 import pytest
 
+import postgres_server
+from cafe_etl.generate import generate
 from cafe_etl.warehouse import connect
 from cafe_etl.warehouse.postgres import PostgresWarehouse
 from conftest import CONTRACT_TABLES, Cli, Etl
@@ -127,3 +132,33 @@ def test_init_db_creates_a_reporting_role_that_can_read_but_not_write(
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             connection.execute("DELETE FROM transactions")
     assert connect(postgres_url).execute("SELECT COUNT(*) FROM transactions") == [(2634,)]
+
+
+def test_a_server_restart_in_the_middle_of_a_run_is_ridden_out(
+    landing: Path, tmp_path: Path
+) -> None:
+    # GIVEN a private server (it is restarted) and a folder of files, one transaction each
+    if os.environ.get(postgres_server.ENV) or not postgres_server.server_binaries():
+        pytest.skip("needs a throwaway cluster of its own (PostgreSQL server binaries)")
+    files = len(generate(landing, branches=3, days=4, start=date(2024, 5, 6), seed=9).files)
+    with postgres_server.restartable_cluster() as (server, restart):
+        etl = Etl(postgres_server.fresh_database(server))
+        begun: list[int] = []
+
+        def restart_in_the_third_transaction(step: str, work: Any, files: Any) -> None:
+            if step == "begin":
+                begun.append(1)
+                if len(begun) == 3:
+                    restart()  # every connection dropped, the open transaction lost
+
+        # WHEN a run meets the restart
+        summary = etl.run(landing, group_bytes=1, seams={"hook": restart_in_the_third_transaction})
+
+        # THEN it reconnects and loads every file exactly once, as a run without a restart
+        assert summary.files("loaded") == files and len(begun) > files
+        reference = Etl(f"duckdb:///{tmp_path / 'reference.duckdb'}")
+        reference.run(landing)
+        columns = "COUNT(*), SUM(total_amount), COUNT(DISTINCT transaction_id)"
+        query = f"SELECT {columns} FROM transactions"
+        assert etl.query(query) == reference.query(query)
+        assert etl.scalar("SELECT COUNT(*) FROM loaded_files") == files

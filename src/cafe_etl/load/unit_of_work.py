@@ -76,7 +76,11 @@ class UnitOfWork:
 
     def __enter__(self) -> "UnitOfWork":
         self._warehouse.begin()
-        self._step("begin", [])
+        try:
+            self._step("begin", [])
+        except BaseException:
+            self.__exit__(None, None, None)  # no with-block runs to roll it back
+            raise
         return self
 
     def __exit__(

@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 GROUP_FILES = 1_000
 GROUP_BYTES = 64 << 20
-RETRIES = 6
+RETRY_SECONDS = 60.0
+_LONGEST_WAIT = 5.0
 Progress = Callable[[int, int], None]
 """Called with (files done, rows read) as the run goes."""
 
@@ -108,10 +109,12 @@ class LoadFiles:
         jobs: int = 1,
         group_bytes: int = GROUP_BYTES,
         batch_rows: int = BATCH_ROWS,
+        retry_seconds: float = RETRY_SECONDS,
         hook: Hook | None = None,
         reader: Reader = arrow_first,
     ) -> None:
         self.warehouse = warehouse
+        self._retry_seconds = retry_seconds
         self._tokeniser = tokeniser
         self._group_bytes = group_bytes
         self._batch_rows = batch_rows
@@ -129,10 +132,10 @@ class LoadFiles:
         """Process every source whose name or content is new (all of them with ``force``)."""
         summary, pending = RunSummary(), deque(newest_per_name(sources))
         self._ledger = None
-        retry_singly, attempts = 0, 0
+        retry = _Retry()
         while pending:
             taken: list[Source] = []
-            limit = 1 if retry_singly else max(1, self._group_files)
+            limit = 1 if retry.singly else max(1, self._group_files)
             try:
                 outcomes = self._load_group(
                     pending, taken, limit, force, _offset(progress, summary)
@@ -140,21 +143,32 @@ class LoadFiles:
             except Exception as error:
                 self._ledger = None
                 pending.extendleft(reversed(taken))
-                attempts += 1
-                if len(taken) > 1:
-                    log.warning("%d files failed together; retrying one by one", len(taken))
-                    retry_singly = len(taken)
-                elif not (isinstance(error, TransientError) and attempts < RETRIES):
-                    raise
-                else:
-                    log.warning("retrying %s after: %s", storage.printable(taken[0].name), error)
-                    time.sleep(0.05 * 2**attempts)
+                self._after_failure(error, taken, retry)
                 continue
-            retry_singly, attempts = max(0, retry_singly - len(taken)), 0
+            retry.succeeded(len(taken))
             summary.outcomes.extend(outcomes)
             if progress:
                 progress(len(summary.outcomes), summary.rows_read)
         return summary
+
+    def _after_failure(self, error: Exception, taken: list[Source], retry: "_Retry") -> None:
+        """Files that failed together are retried one by one; a file that fails alone is
+        retried while the failure is transient, up to ``retry_seconds``; else it raises."""
+        retry.failed()
+        if len(taken) > 1:
+            log.warning("%d files failed together; retrying one by one", len(taken))
+            retry.singly = len(taken)
+            return
+        if not self._may_retry(error, retry.since):
+            raise error
+        log.warning("retrying %s after: %s", storage.printable(taken[0].name), error)
+        time.sleep(min(0.05 * 2**retry.attempts, _LONGEST_WAIT))
+
+    def _may_retry(self, error: Exception, failing_since: float) -> bool:
+        """A transient failure (a lost connection, a deadlock) is retried, with backoff, for
+        up to ``retry_seconds`` since the run last made progress."""
+        waited = time.monotonic() - failing_since
+        return isinstance(error, TransientError) and waited < self._retry_seconds
 
     @property
     def ledger(self) -> Ledger:
@@ -275,6 +289,22 @@ class LoadFiles:
             name, status, plan.replaced_older, read.reason,
             read.rows_read, read.rows_loaded, read.rows_rejected, read.rejects,
         )  # fmt: skip
+
+
+@dataclass
+class _Retry:
+    singly: int = 0
+    """Files still to load one transaction each, after a group failed."""
+    attempts: int = 0
+    since: float = 0.0
+    """When the run last stopped making progress (0: it is making progress)."""
+
+    def failed(self) -> None:
+        self.attempts += 1
+        self.since = self.since or time.monotonic()
+
+    def succeeded(self, files: int) -> None:
+        self.singly, self.attempts, self.since = max(0, self.singly - files), 0, 0.0
 
 
 def _opened(plans: Iterable[_Plan]) -> Iterator[tuple[int, BinaryIO]]:

@@ -44,6 +44,7 @@ class PostgresWarehouse(Warehouse):
                 f"warehouse URL is malformed: write {self.scheme}://USER@HOST:PORT/DB"
             ) from None
         self._connection: Any = None
+        self._connected_once = False
 
     @property
     def display_name(self) -> str:
@@ -62,9 +63,13 @@ class PostgresWarehouse(Warehouse):
             try:
                 self._connection = psycopg.connect(url, autocommit=True, connect_timeout=10)
             except psycopg.Error as error:
-                raise WarehouseError(
+                # Once connected, a refusal is a server restarting: retried. Before, it is a
+                # setting to fix: reported at once.
+                kind = TransientError if self._connected_once else WarehouseError
+                raise kind(
                     f"cannot connect to {self.display_name}: {_reason(error)}{_hint(error)}"
                 ) from None
+            self._connected_once = True
         return self._connection
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
