@@ -537,3 +537,33 @@ def test_a_card_or_name_written_another_way_never_reaches_the_detail(
     result = transform_text(bad_row + "\n")
     [detail] = details(result)
     assert "4924" not in detail and "5673" not in detail and "JOHN" not in detail
+
+
+def test_a_quote_left_open_that_swallows_a_sale_rejects_every_line_it_took(
+    transform_text: TransformText,
+) -> None:
+    # GIVEN a name whose quote closes two lines later, taking in a whole sale, so that the
+    # merged record happens to have seven valid fields
+    text = (
+        '25/08/2021 09:00,Leeds,"Ann\n'
+        "25/08/2021 09:01,Leeds,Bob,Regular Latte - 2.15,2.15,CASH,\n"
+        'Other",Regular Latte - 2.15,2.15,CASH,\n'
+        "25/08/2021 09:02,Leeds,Cy,Regular Latte - 2.15,2.15,CASH,\n"
+    )
+
+    result = transform_text(text)
+
+    # THEN the sale on line 2 does not vanish into a name: lines 1-3 are rejected rows
+    assert rejected(result) == [(1, "field_count"), (2, "field_count"), (3, "field_count")]
+    assert result.transactions.num_rows == 1
+    assert (result.summary.rows_read, result.summary.rows_rejected) == (4, 3)
+
+
+def test_a_name_over_two_lines_is_one_sale_under_its_first_line(
+    transform_text: TransformText,
+) -> None:
+    text = '25/08/2021 09:00,Leeds,"Ann\nOther",Regular Latte - 2.15,2.15,CASH,\n'
+
+    result = transform_text(text)
+
+    assert result.rejected_rows.num_rows == 0 and result.summary.rows_loaded == 1

@@ -63,19 +63,25 @@ class _Pieces:
         self._rest = b""
         self._ahead = b""
 
-    def unread(self) -> tuple[bytes, bytes]:
-        return self._rest, self._ahead
-
     def __iter__(self) -> Iterator[tuple[bytes, bool]]:
+        held: list[bytes] = []  # blocks of a line longer than a piece, joined once it ends
         block = self._stream.read(self._size)
         while block:
             self._ahead = self._stream.read(self._size)  # so the last piece is known as such
-            data = self._rest + block
+            if self._ahead and _cut(block) == 0:
+                held.append(block)
+                block, self._ahead = self._ahead, b""
+                continue
+            data = b"".join([self._rest, *held, block])
+            held = []
             cut = _cut(data) if self._ahead else len(data)
-            self._rest = data[cut:]  # a line longer than a piece: read on
+            self._rest = data[cut:]
             if cut:
                 yield data[:cut], not self._ahead
             block, self._ahead = self._ahead, b""
+
+    def unread(self) -> tuple[bytes, bytes]:
+        return self._rest, self._ahead
 
 
 def _cut(data: bytes) -> int:
