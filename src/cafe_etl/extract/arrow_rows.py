@@ -131,16 +131,22 @@ class _Chain(io.RawIOBase):
     """Bytes already read, then the rest of the stream."""
 
     def __init__(self, read: list[bytes], stream: BinaryIO) -> None:
-        self._parts = [part for part in read if part]
+        self._parts = [memoryview(part) for part in read if part]
         self._stream = stream
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._parts.pop(0) if self._parts else self._stream.read(len(buffer))
-        if len(data) > len(buffer):
-            data, rest = data[: len(buffer)], data[len(buffer) :]
-            self._parts.insert(0, rest)
-        buffer[: len(data)] = data
-        return len(data)
+        if not self._parts:
+            data = self._stream.read(len(buffer))
+            buffer[: len(data)] = data
+            return len(data)
+        part = self._parts[0]
+        size = min(len(part), len(buffer))
+        buffer[:size] = part[:size]
+        if size == len(part):
+            self._parts.pop(0)
+        else:
+            self._parts[0] = part[size:]  # a view: no copy of what is left
+        return size

@@ -14,6 +14,8 @@ FIELD_LIMIT = 1 << 28
 """Characters the csv module reads into one field (its default, 131,072, would make a long
 basket the whole file's fault; the checker rejects such a row instead). Process-wide."""
 csv.field_size_limit(FIELD_LIMIT)
+CHUNK_RECORDS = 10_000
+"""Records held as Python strings at once (a few MB); Arrow holds the rest."""
 
 
 def csv_rows(text: TextIO, *, first_line: int = 1, chunk_rows: int = 100_000) -> Iterator[pa.Table]:
@@ -37,7 +39,7 @@ def csv_rows(text: TextIO, *, first_line: int = 1, chunk_rows: int = 100_000) ->
         lines.append(line_number)
         spans.append(next_line - line_number)
         records.append(fields)
-        if len(records) >= chunk_rows:
+        if len(records) >= min(chunk_rows, CHUNK_RECORDS):
             yield rows.from_records(lines, records, spans)
             lines, spans, records = [], [], []
     if records:
