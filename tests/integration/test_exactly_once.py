@@ -283,3 +283,41 @@ def test_a_file_rewritten_between_its_check_and_its_load_is_read_again(
 def versions_counts(status: str) -> tuple[int, int, int]:
     """(rows read, loaded, rejected) of V2 loaded, or of any file rejected whole."""
     return (4, 4, 0) if status == "loaded" else (0, 0, 0)
+
+
+@pytest.mark.parametrize("corrected", ["", '{"a": 1}\n'], ids=["emptied", "not csv"])
+def test_a_copy_of_a_files_old_bytes_is_never_lost_when_that_file_is_replaced(
+    etl: Etl, landing: Path, corrected: str
+) -> None:
+    # GIVEN a loaded file W, then in one run a copy of its bytes under another name (listed
+    # first) and W replaced by a version with no rows
+    path = write(landing, NAME, V2, mtime=1_000)
+    etl.run(landing)
+    write(landing, "copy_of_chesterfield.csv", V2, mtime=2_000)
+    path.write_text(corrected)
+    os.utime(path, (3_000, 3_000))
+
+    # WHEN two runs follow
+    etl.run(landing)
+    etl.run(landing)
+
+    # THEN the copy's sales are in the warehouse exactly once (the old code loaded the copy
+    # on the second run as an orphaned duplicate; it must never be lost)
+    assert loaded_of(etl, "copy_of_chesterfield.csv") == (4, Decimal("10.90"))
+    assert etl.scalar("SELECT COUNT(*) FROM transactions") == 4
+
+
+def test_a_copy_of_a_files_old_bytes_listed_after_its_replacement_loads_at_once(
+    etl: Etl, landing: Path
+) -> None:
+    path = write(landing, NAME, V2, mtime=1_000)
+    etl.run(landing)
+    path.write_text(V1)
+    os.utime(path, (2_000, 2_000))
+    write(landing, "copy_of_chesterfield.csv", V2, mtime=3_000)
+
+    summary = etl.run(landing)
+
+    statuses = {o.name: o.status for o in summary.outcomes}
+    assert statuses == {NAME: "loaded", "copy_of_chesterfield.csv": "loaded"}
+    assert loaded_of(etl, "copy_of_chesterfield.csv") == (4, Decimal("10.90"))

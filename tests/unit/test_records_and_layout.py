@@ -193,3 +193,14 @@ def test_records_of_other_lengths_keep_their_field_count(records: Records) -> No
     text = SEVEN.format(m=0) + "\n25/08/2021 09:01,Leeds,Cy\n" + SEVEN.format(m=2) + ",extra\n"
 
     assert [(line, len(fields)) for line, fields in records(text)] == [(1, 7), (2, 3), (3, 7)]
+
+
+def test_a_byte_order_mark_inside_a_file_is_kept_as_text_by_both_parsers(records: Records) -> None:
+    # GIVEN two exports with a BOM each, joined into one file (the second BOM mid-file)
+    one = "\ufeff" + SEVEN.format(m=0) + "\n" + SEVEN.format(m=1) + "\n"
+
+    found = records(one + one)
+
+    # THEN only the file's first BOM is dropped: the second stays in its record's first field
+    assert [line for line, _ in found] == [1, 2, 3, 4]
+    assert [fields[0][:1] for _, fields in found] == ["2", "2", "\ufeff", "2"]

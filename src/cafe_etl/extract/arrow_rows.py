@@ -18,6 +18,7 @@ import pyarrow.csv as pcsv
 from cafe_etl.extract import rows
 from cafe_etl.extract.csv_rows import csv_rows
 
+_BOM = b"\xef\xbb\xbf"
 PIECE_BYTES = 1 << 20
 """Arrow holds a piece and its parse buffers at once: larger pieces raise peak memory."""
 _READ = pcsv.ReadOptions(column_names=list(rows.FIELDS), use_threads=False)
@@ -41,7 +42,7 @@ def arrow_rows(
     pieces = _Pieces(stream, piece_bytes)
     for piece, final in pieces:
         lines = _lines(piece)
-        table = _parse(piece, lines, final)
+        table = None if _stray_bom(piece, line) else _parse(piece, lines, final)
         if table is None:
             rest = _Chain([piece, *pieces.unread()], stream)
             encoding = "utf-8-sig" if line == 1 else "utf-8"
@@ -111,6 +112,12 @@ def _parse(piece: bytes, lines: int, final: bool) -> pa.Table | None:
     if records and not final and _open_at_end(table):
         return None
     return table
+
+
+def _stray_bom(piece: bytes, line: int) -> bool:
+    """Whether a piece starts with a byte-order mark Arrow would drop but the csv module
+    keeps: any after the file's first line, or a second one at its start."""
+    return piece.startswith(_BOM * 2 if line == 1 else _BOM)
 
 
 def _lines(piece: bytes) -> int:

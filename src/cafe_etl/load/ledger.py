@@ -66,8 +66,12 @@ class Ledger:
             self.record(row)
 
     def loading(self, name: str, sha256: str) -> None:
-        """Note content being loaded now: a copy of it decided before its ``record`` is a
-        duplicate of it."""
+        """Note content being loaded now under ``name``, as its ``record`` will: a copy of it
+        decided before then is a duplicate of it, and the name's older content no longer
+        counts as loaded under it."""
+        older = self._by_name.get(name)
+        if older is not None:
+            self._loaded_by_sha.get(older.sha256, set()).discard(name)
         self._loaded_by_sha.setdefault(sha256, set()).add(name)
 
     def record(self, row: LedgerRow) -> None:

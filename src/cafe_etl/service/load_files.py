@@ -268,7 +268,7 @@ class LoadFiles:
             return FileOutcome(name, FileStatus.UNCHANGED)
         status, read = FileStatus.DUPLICATE, plan.summary or FileSummary()
         if decision.action is Action.DUPLICATE:
-            original = _original_in_group(decision, plans)
+            original = _original_in_group(plan, plans)
             if original is not None:  # it read as no rows: a copy of it is no duplicate
                 status, read = _status(original), original
         elif not plan.inspection.is_utf8:
@@ -317,10 +317,12 @@ def _opened(plans: Iterable[_Plan]) -> Iterator[tuple[int, BinaryIO]]:
                 raise TransientError(f"{plan.source.name} changed after it was checked")
 
 
-def _original_in_group(decision: Decision, plans: list[_Plan]) -> FileSummary | None:
-    """The summary of a duplicate's original when it was read in this group to no rows."""
+def _original_in_group(copy: _Plan, plans: list[_Plan]) -> FileSummary | None:
+    """The summary of a duplicate's original (same name and bytes) when it was read in this
+    group to no rows: identical bytes read the same, so the copy is no duplicate either."""
     for plan in plans:
-        if plan.source.name == decision.duplicate_of and plan.summary is not None:
+        same = (plan.source.name, plan.inspection.sha256)
+        if same == (copy.decision.duplicate_of, copy.inspection.sha256) and plan.summary:
             empty = plan.summary.rows_read == 0 or plan.summary.reason is not None
             return plan.summary if empty else None
     return None
