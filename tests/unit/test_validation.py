@@ -567,3 +567,18 @@ def test_a_name_over_two_lines_is_one_sale_under_its_first_line(
     result = transform_text(text)
 
     assert result.rejected_rows.num_rows == 0 and result.summary.rows_loaded == 1
+
+
+def test_a_line_longer_than_a_megabyte_is_one_rejected_row_and_the_rest_loads(
+    transform_text: TransformText,
+) -> None:
+    # GIVEN a good row, a 3 MB line (no separator worth the name), a 2 MB basket, a good row
+    good = dmy(payment="CASH", card="")
+    text = "\n".join([good, "x" * 3_000_000, dmy(basket="Regular Latte - 2.15, " * 100_000), good])
+
+    result = transform_text(text + "\n")
+
+    # THEN each long line is one rejected row on its own line, and the good rows load
+    assert rejected(result) == [(2, "field_count"), (3, "field_count")]
+    assert set(details(result)) == {"a line longer than 1,048,576 bytes"}
+    assert result.summary.rows_loaded == 2

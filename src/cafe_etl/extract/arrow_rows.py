@@ -92,6 +92,8 @@ def _cut(data: bytes) -> int:
 
 def _parse(piece: bytes, lines: int, final: bool) -> pa.Table | None:
     """The piece's records as seven string columns, or None where the csv module must read."""
+    if not piece.isascii() and not _utf8(piece):
+        return None  # Arrow's row handler cannot take such text: the csv module rejects it
     blank_rows: list[int] = []
 
     def skip_blank(row: pcsv.InvalidRow) -> str:
@@ -118,6 +120,14 @@ def _stray_bom(piece: bytes, line: int) -> bool:
     """Whether a piece starts with a byte-order mark Arrow would drop but the csv module
     keeps: any after the file's first line, or a second one at its start."""
     return piece.startswith(_BOM * 2 if line == 1 else _BOM)
+
+
+def _utf8(piece: bytes) -> bool:
+    try:
+        piece.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _lines(piece: bytes) -> int:

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cafe_etl import contract
+from cafe_etl.extract.bounded import LINE_BYTES
 from cafe_etl.extract.rows import FIELD_COUNT
 from cafe_etl.model import Reason
 from cafe_etl.transform.cache import Line, Memo, ParseCache
@@ -89,6 +90,7 @@ def check(rows: pa.Table, *, flat_baskets: bool, cache: ParseCache) -> Verdict:
     baskets = Baskets(raw["basket"], cache, rejections, flat=flat_baskets)
     field_count = _first(
         [
+            _over_long(rows["fields"].combine_chunks(), rejections),
             _field_count(rows["fields"].combine_chunks(), rejections),
             _open_quote(rows["swallows"].combine_chunks(), rejections),
         ]
@@ -139,6 +141,15 @@ def _field_count(counts: pa.Array, rejections: _Rejections) -> pa.Array | None:
     looked_up = pc.index_in(counts, pa.array(list(codes), pa.int32()))
     code_of = pa.array(list(codes.values()), pa.int32()).take(looked_up)
     return pc.if_else(wrong, code_of, pa.scalar(None, pa.int32()))
+
+
+def _over_long(counts: pa.Array, rejections: _Rejections) -> pa.Array | None:
+    """``field_count`` for a line cut out for its length (0 fields: ``extract.bounded``)."""
+    cut = pc.equal(counts, 0)
+    if not pc.any(cut).as_py():
+        return None
+    detail = f"a line longer than {LINE_BYTES:,} bytes"
+    return _where(cut, rejections.code(Reason.FIELD_COUNT, detail))
 
 
 def _open_quote(swallows: pa.Array, rejections: _Rejections) -> pa.Array | None:

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from cafe_etl.extract import layout as layouts
 from cafe_etl.extract.arrow_rows import arrow_rows
+from cafe_etl.extract.bounded import MARKER, BoundedLines
 from cafe_etl.extract.csv_rows import csv_rows
 from cafe_etl.extract.layout import Layout
 from cafe_etl.extract.rows import FIELD_COUNT, FIELDS
@@ -108,7 +109,8 @@ def _records(
     verdict (a reason when it is rejected whole, else rows read and variant)."""
     summary = state.summary
     try:
-        for number, table in enumerate(reader(stream, chunk_rows)):
+        bounded = io.BufferedReader(BoundedLines(stream))  # memory bounded whatever a line holds
+        for number, table in enumerate(reader(bounded, chunk_rows)):
             if number == 0:
                 table = _skip_header(table, state)
                 if table is None:
@@ -163,9 +165,17 @@ def _roles(table: pa.Table, state: FileState) -> pa.Table:
     columns = [table[FIELDS[getattr(place, role)]] for role in ROLES]
     file_ids = pa.repeat(pa.scalar(state.file_id, pa.int64()), table.num_rows)
     return pa.table(
-        [file_ids, table["line"], table["span"], _swallows(table), table["fields"], *columns],
+        [file_ids, table["line"], table["span"], _swallows(table), _counts(table), *columns],
         schema=ROLE_SCHEMA,
     )
+
+
+def _counts(table: pa.Table) -> pa.Array:
+    """Each record's field count; 0 for a line ``BoundedLines`` cut out for its length."""
+    cut = pc.and_(pc.equal(table["fields"], 1), pc.equal(table["f0"], MARKER))
+    if not pc.any(cut).as_py():
+        return table["fields"]
+    return pc.if_else(cut, pa.scalar(0, pa.int32()), table["fields"])
 
 
 def _swallows(table: pa.Table) -> pa.Array:
