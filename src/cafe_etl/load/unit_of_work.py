@@ -72,9 +72,9 @@ class UnitOfWork:
         self._ledger: dict[int, LedgerRow] = {}
         self._branches: dict[int, tuple[str, str]] = {}
         self._products: dict[int, Item] = {}
-        self._named: dict[int, list[FileBatch]] = {}
-        """Batches of files whose last batch has not come: their branches and products are
-        written only if the file is not rejected whole."""
+        self._named: dict[int, tuple[dict[int, str], dict[int, Item]]] = {}
+        """Branches and products named by files whose last batch has not come: written only
+        if the file is not rejected whole."""
         self._committed = False
 
     def __enter__(self) -> "UnitOfWork":
@@ -104,22 +104,23 @@ class UnitOfWork:
             return
         self._batches.append(batch)
         self._buffered += batch.transactions.num_rows + batch.rejected_rows.num_rows
-        self._named.setdefault(batch.file_id, []).append(batch)
+        names, items = self._named.setdefault(batch.file_id, ({}, {}))
+        names.update(batch.branch_names)
+        items.update(batch.items)
         if batch.last:
-            self._take_dimensions(self._named.pop(batch.file_id))
+            self._take_dimensions(*self._named.pop(batch.file_id))
         if self._buffered >= self._buffer_rows:
             self._flush_facts()
 
-    def _take_dimensions(self, batches: list[FileBatch]) -> None:
+    def _take_dimensions(self, names: dict[int, str], items: dict[int, Item]) -> None:
         branches, products = self._known.read(self._warehouse)
-        for batch in batches:
-            for key, name in batch.branch_names.items():
-                row = (name, region_of(name))
-                if branches.get(key) != row:
-                    self._branches[key] = row
-            for key, item in batch.items.items():
-                if key not in products:
-                    self._products[key] = item
+        for key, name in names.items():
+            row = (name, region_of(name))
+            if branches.get(key) != row:
+                self._branches[key] = row
+        for key, item in items.items():
+            if key not in products:
+                self._products[key] = item
 
     def discard(self, file_id: int) -> None:
         """Drop every row taken for a file in this transaction."""
