@@ -582,3 +582,87 @@ def test_a_line_longer_than_a_megabyte_is_one_rejected_row_and_the_rest_loads(
     assert rejected(result) == [(2, "field_count"), (3, "field_count")]
     assert set(details(result)) == {"a line longer than 1,048,576 bytes"}
     assert result.summary.rows_loaded == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        pytest.param(dmy(total="9" * 5000), "bad_amount", id="a 5000-digit total"),
+        pytest.param(dmy(basket="Regular Latte - " + "9" * 5000), "bad_amount", id="a price"),
+    ],
+)
+def test_a_number_too_long_for_any_amount_is_a_rejected_row(
+    transform_text: TransformText, text: str, reason: str
+) -> None:
+    result = transform_text(text + "\n" + dmy() + "\n")
+
+    assert rejected(result) == [(1, reason)] and result.summary.rows_loaded == 1
+
+
+GOOD_DMY = dmy(payment="CASH", card="")
+
+
+@pytest.mark.parametrize(
+    "swallowed",
+    [
+        pytest.param("x" * 3_000_000, id="a line cut out for its length"),
+        pytest.param("\x0b" + GOOD_DMY, id="a sale after a vertical tab"),
+        pytest.param("\u00a0" + GOOD_DMY, id="a sale after a no-break space"),
+    ],
+)
+def test_a_quote_left_open_over_any_line_a_sale_could_be_rejects_every_line(
+    transform_text: TransformText, swallowed: str
+) -> None:
+    # GIVEN a name whose quote closes two lines later, around a line of another record
+    text = "\n".join([GOOD_DMY, '25/08/2021 09:02,Leeds,"Bob', swallowed,
+                      'Smith",Regular Latte - 2.15,2.15,CASH,', GOOD_DMY]) + "\n"  # fmt: skip
+
+    result = transform_text(text)
+
+    # THEN lines 2-4 are rejected rows, lines 1 and 5 load: no line is lost
+    assert [line for line, _ in rejected(result)] == [2, 3, 4]
+    assert result.summary.rows_loaded == 2
+
+
+def test_a_header_whose_quote_runs_over_lines_hides_none_of_them(
+    transform_text: TransformText,
+) -> None:
+    text = HEADER.replace("Card Number", '"Card Number') + "\n" + '25/08/2021 09:00,1,2,3,4,5,6"\n'
+
+    result = transform_text(text + GOOD_DMY + "\n")
+
+    assert [line for line, _ in rejected(result)] == [1, 2]
+    assert result.summary.rows_read == 3 and result.summary.rows_loaded == 1
+
+
+def test_a_line_over_the_limit_is_cut_wherever_it_falls_in_the_file(
+    transform_text: TransformText,
+) -> None:
+    long_sale = dmy(payment="CASH", card="", basket="Regular Latte - 2.15", total="2.15")
+    long_sale = long_sale.replace("Zephyrine", "Z" * 1_500_000)  # a 1.5 MB name
+    early = transform_text(long_sale + "\n" + GOOD_DMY + "\n")
+    late = transform_text((GOOD_DMY + "\n") * 10_000 + long_sale + "\n")
+
+    assert [reason for _, reason in rejected(early)] == ["field_count"]
+    assert [reason for _, reason in rejected(late)] == ["field_count"]
+
+
+@pytest.mark.parametrize(
+    "card", ["4924  5157  7633  5673", "4924,5157,7633,5673", "4924_5157_7633_5673",
+             "4924\u00a05157\u00a07633\u00a05673", "4924:5157:7633:5673"],
+)  # fmt: skip
+def test_a_card_number_with_any_separators_is_never_stored_or_quoted(
+    transform_text: TransformText, card: str
+) -> None:
+    text = "\n".join([
+        dmy(branch=f"Leeds {card}"),
+        dmy(basket=f"Regular Latte {card} - 2.15"),
+        dmy(timestamp=card),
+        dmy(total=card),
+    ]) + "\n"  # fmt: skip
+
+    result = transform_text(text)
+
+    assert [line for line, _ in rejected(result)] == [1, 2, 3, 4]
+    stored = str(result.transactions.to_pylist()) + str(result.branches) + str(result.products)
+    assert "5157" not in stored and all("5157" not in detail for detail in details(result))

@@ -2,9 +2,9 @@
 what a file holds: no real record is a megabyte long, yet one 100 MB line would be held
 whole by any parser.
 
-Each physical line longer than ``LINE_BYTES`` becomes a line holding only ``MARKER`` (a NUL
-byte, which no real export holds): it is still one line, so line numbers stay right, and the
-rules reject it as one row. Every other byte passes through unchanged.
+Each physical line longer than ``LINE_BYTES`` (wherever it falls) becomes a line holding only
+``MARKER`` (a NUL byte, which no real export holds): it is still one line, so line numbers
+stay right, and the rules reject it as one row. Every other byte passes through unchanged.
 """
 
 import io
@@ -44,11 +44,12 @@ class BoundedLines(io.RawIOBase):
             self._tail = b""
             return ended
         marker = b""
-        if self._dropping:
-            end = _first_ending(block)
+        end = _first_ending(block)
+        if self._dropping or (end >= 0 and len(self._tail) + end > self._limit):
             if end < 0:
                 return b""  # still inside the over-long line
-            self._dropping, marker, block = False, MARKER.encode(), block[end:]
+            self._dropping, self._tail = False, b""
+            marker, block = MARKER.encode(), block[end:]  # the line's ending stays
         data = self._tail + block
         cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
         out, self._tail = data[:cut], data[cut:]

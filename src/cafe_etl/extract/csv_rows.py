@@ -10,9 +10,11 @@ import pyarrow as pa
 from cafe_etl.extract import rows
 
 _BOM = "\ufeff"
-FIELD_LIMIT = 1 << 28
-"""Characters the csv module reads into one field (its default, 131,072, would make a long
-basket the whole file's fault; the checker rejects such a row instead). Process-wide."""
+FIELD_LIMIT = 16 << 20
+"""Characters the csv module reads into one field. Its default, 131,072, would make a long
+basket the whole file's fault (the checker rejects such a row instead); a field beyond this
+one can only be a quote left open over megabytes of lines, and bounds memory (the file is
+then ``not_csv``). Lines themselves are at most 1 MiB (``extract.bounded``). Process-wide."""
 csv.field_size_limit(FIELD_LIMIT)
 CHUNK_RECORDS = 10_000
 """Records held as Python strings at once (a few MB); Arrow holds the rest."""

@@ -13,7 +13,7 @@ from stat import S_ISREG
 from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
-from cafe_etl.errors import CafeEtlError, ConfigError, TransientError
+from cafe_etl.errors import CafeEtlError, ConfigError
 
 _BLOCK = 1 << 20
 _GONE = {errno.ENOENT, errno.ENOTDIR, errno.ELOOP}
@@ -94,7 +94,7 @@ def inspect_source(source: Source) -> Inspection:
     """``inspect`` a source: ``Unreadable`` for a file that cannot be read or whose name or
     location the ledger cannot hold.
 
-    A file written to while it is hashed raises ``TransientError``: read it again later.
+    A file written to while it is hashed is ``Unreadable`` too: the next run reads it.
     """
     try:
         name, uri = source.name.encode(), source.uri.encode()
@@ -112,8 +112,8 @@ def inspect_source(source: Source) -> Inspection:
             after = version_of(stream)
     except OSError as error:
         raise Unreadable(f"it cannot be read: {error.strerror or error}") from None
-    if before != after:
-        raise TransientError(f"{source.name} changed while it was being read")
+    if before != after:  # a till still writing it: never a reason to stop the run
+        raise Unreadable("it changed while it was being read: tried again next run")
     return replace(inspection, version=after)
 
 

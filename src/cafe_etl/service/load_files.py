@@ -162,7 +162,7 @@ class LoadFiles:
         if not self._may_retry(error, retry.since):
             raise error
         log.warning("retrying %s after: %s", storage.printable(taken[0].name), error)
-        time.sleep(min(0.05 * 2**retry.attempts, _LONGEST_WAIT))
+        time.sleep(min(0.05 * 2 ** min(retry.attempts, 10), _LONGEST_WAIT))
 
     def _may_retry(self, error: Exception, failing_since: float) -> bool:
         """A transient failure (a lost connection, a deadlock) is retried, with backoff, for

@@ -27,8 +27,11 @@ _TIMESTAMP = re.compile(
     r"(?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2}))?"
 )
 _AMOUNT = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
-_CARD_LIKE = re.compile(r"\d(?:[ .\-/]?\d){11,18}")
-"""12-19 digits, any script's, with spaces, dots, dashes or slashes between groups."""
+_CARD_LIKE = re.compile(r"\d(?:[\W_]{0,3}\d){11,18}")
+"""12-19 digits, any script's, whatever separates their groups (spaces, dashes, dots, commas,
+slashes, underscores, several of them)."""
+_DIGITS_LIMIT = 12
+"""A quoted detail holds fewer digits than a card number, unless it is a well-formed date."""
 TIMESTAMP_SHAPE = re.compile(r"[0-9/:.T -]+")
 AMOUNT_SHAPE = re.compile(r"[-+]?£?[0-9][0-9.,]*")
 _ITEM = re.compile(r"(?P<desc>.+?)\s*-\s*(?P<price>\S+)")
@@ -50,7 +53,9 @@ def quote(value: str, shape: re.Pattern[str]) -> str:
     shifted into such a field must not reach the warehouse through the detail.
     """
     text = value.strip()
-    if not shape.fullmatch(text) or _CARD_LIKE.search(text) or len(text) > _DETAIL_LIMIT:
+    if not shape.fullmatch(text) or len(text) > _DETAIL_LIMIT:
+        return ""
+    if sum(char.isdigit() for char in text) >= _DIGITS_LIMIT and not _TIMESTAMP.fullmatch(text):
         return ""
     return f" {text!r}"
 
@@ -102,12 +107,14 @@ def parse_pennies(raw: str, what: str = "total") -> int:
     match = _AMOUNT.fullmatch(text)
     if match is None:
         raise Rejected(Reason.BAD_AMOUNT, f"{what}{quote(text, AMOUNT_SHAPE)} is not an amount")
-    whole, fraction = match.group(1), match.group(2) or ""
+    whole, fraction = match.group(1).lstrip("0"), match.group(2) or ""
+    if len(whole) > len(str(MAX_PENNIES)):  # before int(): a 5,000-digit total is no sale
+        raise Rejected(Reason.BAD_AMOUNT, f"{what}{quote(text, AMOUNT_SHAPE)} is too large")
     if fraction[2:].strip("0"):
         raise Rejected(
             Reason.BAD_AMOUNT, f"{what}{quote(text, AMOUNT_SHAPE)} is not a whole number of pennies"
         )
-    pennies = int(whole) * 100 + int(fraction[:2].ljust(2, "0"))
+    pennies = int(whole or "0") * 100 + int(fraction[:2].ljust(2, "0"))
     if pennies > MAX_PENNIES:
         raise Rejected(Reason.BAD_AMOUNT, f"{what}{quote(text, AMOUNT_SHAPE)} is too large")
     return pennies

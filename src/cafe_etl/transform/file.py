@@ -32,6 +32,7 @@ from cafe_etl.transform.check import ROLE_SCHEMA, ROLES
 from cafe_etl.transform.redact import Tokeniser
 
 BATCH_ROWS = 100_000
+LOOKS_DATE = r"[0-9]{1,4}[-/][0-9]{1,2}[-/][0-9]{1,4}"
 
 
 Reader = Callable[[BinaryIO, int], Iterator[pa.Table]]
@@ -132,7 +133,10 @@ def _records(
 
 def _skip_header(table: pa.Table, state: FileState) -> pa.Table | None:
     """The records after a header line, if the file has one; None for a header that names
-    columns other than the seven known ones."""
+    columns other than the seven known ones. A first record over several lines is data (a
+    header's quote left open would hide the lines it took)."""
+    if table["span"][0].as_py() > 1:
+        return table
     count = table["fields"][0].as_py()
     first = [table[name][0].as_py() for name in FIELDS[:count]]
     if not layouts.is_header(first):
@@ -179,11 +183,12 @@ def _counts(table: pa.Table) -> pa.Array:
 
 
 def _swallows(table: pa.Table) -> pa.Array:
-    """Per record: whether a value holds a line starting like a dated record, as when a quote
-    left open takes in the lines after it (a name or basket over two lines does not)."""
+    """Per record: whether a value holds a line starting like a dated record (or one cut out
+    for its length), as when a quote left open takes in the lines after it; a name or basket
+    over two lines does not. Leading whitespace is whatever ``str.strip`` takes."""
     several = pc.greater(table["span"], 1)
     if not pc.any(several).as_py():
         return pa.repeat(pa.scalar(False), table.num_rows)
-    starts = r"[\r\n]" + layouts.LOOKS_DATED.removeprefix("^")
+    starts = r"[\r\n](?:\x00|[\s\x0b\x1c-\x1f\x85\p{Z}]*" + LOOKS_DATE + ")"  # or a cut line
     found = [pc.match_substring_regex(table[name], starts) for name in FIELDS]
     return pc.and_(several, functools.reduce(pc.or_, found))
