@@ -5,6 +5,7 @@ Cases, each a fresh process into an empty warehouse, token key set:
 
 - blank line: a 285 MB export with one blank line in the middle (Arrow reads the first half,
   the csv module the rest of the file, in chunks);
+- open quote: the same export with a quote opened on its second line and never closed;
 - wide line: a good row, one 100 MB line without a field separator, a good row;
 - wide basket: a good row, a row whose basket is 100 MB, a good row (one rejected row).
 
@@ -45,6 +46,16 @@ def blank_line(folder: Path) -> None:
     path.write_bytes(data[:middle] + b"\n" + data[middle:])
 
 
+def open_quote(folder: Path) -> None:
+    """The same 285 MB export with a quote opened on its second line and never closed."""
+    folder.mkdir(parents=True)
+    source = next((folder.parent / "blank-line").glob("*.csv"))
+    data = source.read_bytes()
+    second = data.index(b"\n") + 1
+    comma = data.index(b",", second) + 1
+    (folder / source.name).write_bytes(data[:comma] + b'"' + data[comma:])
+
+
 def wide_line(folder: Path) -> None:
     folder.mkdir(parents=True)
     wide = b"x" * (100 << 20) + b"\n"
@@ -58,7 +69,12 @@ def wide_basket(folder: Path) -> None:
     (folder / "leeds_25-08-2021_09-00-00.csv").write_bytes(GOOD + row + GOOD)
 
 
-CASES = {"blank line": blank_line, "wide line": wide_line, "wide basket": wide_basket}
+CASES = {
+    "blank line": blank_line,
+    "open quote": open_quote,
+    "wide line": wide_line,
+    "wide basket": wide_basket,
+}
 
 
 def main() -> None:
