@@ -81,15 +81,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
     parser.add_argument("--postgres", action="store_true", help="also into PostgreSQL")
+    parser.add_argument("--inputs-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     cache_bytecode(args.out)
     inputs, runs = args.out / "memory-inputs", args.out / "runs"
     runs.mkdir(parents=True, exist_ok=True)
-    for name, write in CASES.items():
-        folder = inputs / name.replace(" ", "-")
-        if not folder.exists():
-            print(f"writing {folder} (once) ...", flush=True)
-            write(folder)
+    if args.inputs_only:
+        for name, write in CASES.items():
+            folder = inputs / name.replace(" ", "-")
+            if not folder.exists():
+                print(f"writing {folder} (once) ...", flush=True)
+                write(folder)
+        return
+    # In a child of its own: Linux keeps a process's peak RSS across fork and exec, so a
+    # parent that held the inputs would lend its peak to every measured run.
+    subprocess.run([sys.executable, __file__, "--out", str(args.out), "--inputs-only"], check=True)
     targets = [("DuckDB", lambda case: f"duckdb:///{(runs / f'memory-{case}.duckdb').resolve()}")]
     rows = []
     with _postgres(args.postgres) as server:
