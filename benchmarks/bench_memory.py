@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1] / "tests")]
 
-from bench import TOKEN_KEY, cache_bytecode, cli_command, write_file  # noqa: E402
+from bench import cache_bytecode, run_url, write_file  # noqa: E402
 
 import postgres_server  # noqa: E402
 
@@ -106,27 +104,15 @@ def main() -> None:
                 case = name.replace(" ", "-")
                 for stale in runs.glob(f"memory-{case}.duckdb*"):
                     stale.unlink()
-                seconds, rss = run_cli(inputs / case, url_for(case), runs / f"memory-{case}.log")
+                seconds, rss = run_url(
+                    inputs / case, url_for(case), runs / f"memory-{case}.log", (0, 2)
+                )
                 rows.append((name, warehouse, seconds, rss))
                 print(f"  {name}, {warehouse}: {seconds:.1f} s, {rss:.0f} MB", flush=True)
     print("\n| case | warehouse | seconds | peak RSS | target |\n|---|---|---:|---:|---|")
     for name, warehouse, seconds, rss in rows:
         met = "met" if rss < TARGET_MB else "NOT met"
         print(f"| {name} | {warehouse} | {seconds:.1f} | {rss:.0f} MB | < {TARGET_MB} MB: {met} |")
-
-
-def run_cli(source: Path, url: str, log: Path) -> tuple[float, float]:
-    """``cafe-etl run`` as a child (exit 0, or 2 for a rejected file); wall s, peak RSS MB."""
-    env = {**os.environ, "CAFE_ETL_TOKEN_KEY": TOKEN_KEY}
-    with log.open("wb") as output:
-        started = time.perf_counter()
-        child = subprocess.Popen([cli_command(), "run", str(source), "--warehouse", url],
-                                 stdout=output, stderr=subprocess.STDOUT, env=env)  # fmt: skip
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) not in (0, 2):
-        raise SystemExit(f"cafe-etl run {source} failed; see {log}")
-    return seconds, usage.ru_maxrss / 1024
 
 
 def _postgres(wanted: bool) -> contextlib.AbstractContextManager[str | None]:
