@@ -23,6 +23,8 @@ class BoundedLines(io.RawIOBase):
         self._tail = b""  # the line being read, not yet ended
         self._dropping = False  # inside an over-long line, up to its end
         self._done = False
+        self.cut = 0
+        """Lines cut out so far."""
 
     def readable(self) -> bool:
         return True
@@ -40,6 +42,7 @@ class BoundedLines(io.RawIOBase):
         block = self._stream.read(_BLOCK)
         if not block:
             self._done = True
+            self.cut += self._dropping
             ended = MARKER.encode() if self._dropping else self._tail
             self._tail = b""
             return ended
@@ -49,7 +52,8 @@ class BoundedLines(io.RawIOBase):
             if end < 0:
                 return b""  # still inside the over-long line
             self._dropping, self._tail = False, b""
-            marker, block = MARKER.encode(), block[end:]  # the line's ending stays
+            marker, block = MARKER.encode(), block[end:]
+            self.cut += 1  # the line's ending stays
         data = self._tail + block
         cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
         out, self._tail = data[:cut], data[cut:]

@@ -18,9 +18,11 @@ from dataclasses import dataclass, replace
 from cafe_etl.extract.rows import FIELD_COUNT
 
 _ISO_TIMESTAMP = re.compile(r"\s*\d{4}-\d{2}-\d{2}[ T]")
-LOOKS_DATED = r"^\s*[0-9]{1,4}[-/][0-9]{1,2}[-/][0-9]{1,4}"
+DATE_START = r"[0-9]{1,4}[-/][0-9]{1,2}[-/][0-9]{1,4}"
+LOOKS_DATED = r"^\s*" + DATE_START
 """A record's first field starting like a date: a data row, not a title line."""
-_TWO_DECIMALS = re.compile(r"\s*\d+\.\d\d\s*")
+TWO_DECIMALS = r"^\s*[0-9]+\.[0-9][0-9]\s*$"
+"""A total printed with two decimals (variant B), unlike C's ``5.2``."""
 VARIANT_ROWS = 1_000
 """A file is variant B if the totals of its first this many records all have two decimals."""
 
@@ -100,8 +102,3 @@ def variant_name(layout: Layout, *, header: bool, totals_two_decimals: bool) -> 
 
 def looks_dated(field: str) -> bool:
     return re.match(LOOKS_DATED, field) is not None
-
-
-def two_decimals(total: str) -> bool:
-    """Whether a raw total is printed with two decimals (variant B), unlike C's ``5.2``."""
-    return _TWO_DECIMALS.fullmatch(total) is not None

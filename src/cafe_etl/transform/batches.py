@@ -25,7 +25,6 @@ from cafe_etl.transform.check import check
 from cafe_etl.transform.normalise import normalise
 from cafe_etl.transform.redact import Tokeniser
 
-_TWO_DECIMALS = r"^\s*[0-9]+\.[0-9][0-9]\s*$"
 _Tables = tuple[pa.Table, pa.Table, pa.Table]
 """transactions, basket_items, rejected_rows"""
 
@@ -187,7 +186,9 @@ def _note_variants(rows: pa.Table, parts: list[_Part], bounds: np.ndarray) -> No
     """Clear ``two_decimals`` of files with a total like ``5.2`` among their first
     ``VARIANT_ROWS`` complete records."""
     complete = pc.equal(rows["fields"], FIELD_COUNT)
-    odd = pc.and_(complete, pc.invert(pc.match_substring_regex(rows["total"], _TWO_DECIMALS)))
+    odd = pc.and_(
+        complete, pc.invert(pc.match_substring_regex(rows["total"], layouts.TWO_DECIMALS))
+    )
     odd_rows = np.flatnonzero(odd.to_numpy(zero_copy_only=False))
     seen = np.concatenate([[0], np.cumsum(complete.to_numpy(zero_copy_only=False))])
     for k, part in enumerate(parts):

@@ -192,13 +192,14 @@ class Baskets:
         self._kinds: dict[Line, int] = {}
         self._rejections = rejections
         too_long = pc.greater(pc.utf8_length(baskets), BASKET_LIMIT)
-        if pc.any(too_long).as_py():  # parsed as empty: its items are never looked at
+        any_too_long = pc.any(too_long).as_py()
+        if any_too_long:  # parsed as empty: its items are never looked at
             baskets = pc.if_else(too_long, "", baskets)
         if flat:
             self.per_row, self.rejected = self._flat(baskets, cache.flat_basket)
         else:
             self.per_row, self.rejected = self._split(baskets, cache.item)
-        if pc.any(too_long).as_py():
+        if any_too_long:
             detail = f"basket is longer than {BASKET_LIMIT} characters"
             code = rejections.code(Reason.BAD_BASKET, detail)
             self.rejected = _first([_where(too_long, code), self.rejected])

@@ -32,7 +32,6 @@ from cafe_etl.transform.check import ROLE_SCHEMA, ROLES
 from cafe_etl.transform.redact import Tokeniser
 
 BATCH_ROWS = 100_000
-LOOKS_DATE = r"[0-9]{1,4}[-/][0-9]{1,2}[-/][0-9]{1,4}"
 
 
 Reader = Callable[[BinaryIO, int], Iterator[pa.Table]]
@@ -110,8 +109,8 @@ def _records(
     verdict (a reason when it is rejected whole, else rows read and variant)."""
     summary = state.summary
     try:
-        bounded = io.BufferedReader(BoundedLines(stream))  # memory bounded whatever a line holds
-        for number, table in enumerate(reader(bounded, chunk_rows)):
+        bounded = BoundedLines(stream)  # memory bounded whatever a line holds
+        for number, table in enumerate(reader(io.BufferedReader(bounded), chunk_rows)):
             if number == 0:
                 table = _skip_header(table, state)
                 if table is None:
@@ -121,7 +120,7 @@ def _records(
                 state.layout = _detect(table, state)
             state.records += table.num_rows
             if table.num_rows:
-                yield _roles(table, state)
+                yield _roles(table, state, lines_cut=bounded.cut > 0)
     except csv.Error:  # e.g. a field over the csv module's limit
         summary.reason = Reason.NOT_CSV
     except UnicodeDecodeError:
@@ -162,20 +161,30 @@ def _detect(table: pa.Table, state: FileState) -> Layout | None:
     return layouts.detect_layout(record, state.header)
 
 
-def _roles(table: pa.Table, state: FileState) -> pa.Table:
+def _roles(table: pa.Table, state: FileState, *, lines_cut: bool) -> pa.Table:
     """The records as ``ROLE_SCHEMA`` columns, by the file's layout (DMY until one is known:
     such rows are all of the wrong length)."""
     place = state.layout or layouts.DMY_LAYOUT
     columns = [table[FIELDS[getattr(place, role)]] for role in ROLES]
     file_ids = pa.repeat(pa.scalar(state.file_id, pa.int64()), table.num_rows)
     return pa.table(
-        [file_ids, table["line"], table["span"], _swallows(table), _counts(table), *columns],
+        [
+            file_ids,
+            table["line"],
+            table["span"],
+            _swallows(table),
+            _counts(table, lines_cut),
+            *columns,
+        ],
         schema=ROLE_SCHEMA,
     )
 
 
-def _counts(table: pa.Table) -> pa.Array:
-    """Each record's field count; 0 for a line ``BoundedLines`` cut out for its length."""
+def _counts(table: pa.Table, lines_cut: bool) -> pa.Array:
+    """Each record's field count; 0 for a line ``BoundedLines`` cut out for its length (looked
+    for only once it cut one: a few Arrow calls a file otherwise)."""
+    if not lines_cut:
+        return table["fields"]
     cut = pc.and_(pc.equal(table["fields"], 1), pc.equal(table["f0"], MARKER))
     if not pc.any(cut).as_py():
         return table["fields"]
@@ -189,6 +198,8 @@ def _swallows(table: pa.Table) -> pa.Array:
     several = pc.greater(table["span"], 1)
     if not pc.any(several).as_py():
         return pa.repeat(pa.scalar(False), table.num_rows)
-    starts = r"[\r\n](?:\x00|[\s\x0b\x1c-\x1f\x85\p{Z}]*" + LOOKS_DATE + ")"  # or a cut line
+    starts = (
+        r"[\r\n](?:\x00|[\s\x0b\x1c-\x1f\x85\p{Z}]*" + layouts.DATE_START + ")"
+    )  # or a cut line
     found = [pc.match_substring_regex(table[name], starts) for name in FIELDS]
     return pc.and_(several, functools.reduce(pc.or_, found))
