@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -307,7 +308,8 @@ def test_a_card_number_in_any_field_and_separator_style_is_never_stored_or_logge
     summary = etl.run(landing)
 
     # THEN the rows holding it where a value is stored are rejected, the rest load (the card
-    # sale becomes a token), and no group of its digits is in any table or log line
+    # sale becomes a token), and its digits are in no table or log line, whatever separates
+    # them (a search for one group of four would meet random ids and timestamps)
     assert summary.rows_loaded == 3 + 1 and summary.rows_rejected == 7
     for text in (etl.all_text(), caplog.text):
-        assert "4917" not in text and "6100" not in text
+        assert HIDDEN not in re.sub(r"[ .\-/]", "", text)
