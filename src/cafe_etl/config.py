@@ -1,6 +1,7 @@
 """Settings: the only place that reads the environment. Frozen once built."""
 
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,7 +42,8 @@ class Settings(BaseSettings):
         if self.redshift_password:
             return self.redshift_password.get_secret_value()
         if self.redshift_password_parameter:
-            return read_secure_string(self.redshift_password_parameter)
+            region = parse_qs(urlsplit(self.warehouse).query).get("region", [None])[-1]
+            return read_secure_string(self.redshift_password_parameter, region=region)
         return None
 
     @property
@@ -60,13 +62,15 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError(f"{name}: {first['msg']}") from None
 
 
-def read_secure_string(name: str) -> str:
-    """A SecureString from SSM Parameter Store, decrypted."""
+def read_secure_string(name: str, *, region: str | None = None) -> str:
+    """A SecureString from SSM Parameter Store, decrypted, in the warehouse's region (the
+    parameter lives beside the cluster, whatever the caller's default region)."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        response = boto3.client("ssm").get_parameter(Name=name, WithDecryption=True)
+        ssm = boto3.client("ssm", region_name=region)
+        response = ssm.get_parameter(Name=name, WithDecryption=True)
     except (BotoCoreError, ClientError) as error:
         raise ConfigError(f"cannot read SSM parameter {name}: {error}") from None
     return str(response["Parameter"]["Value"])

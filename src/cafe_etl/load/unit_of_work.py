@@ -4,12 +4,13 @@ unless told to commit, so a file is wholly in the warehouse or not at all."""
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import astuple
+from datetime import date
 from types import TracebackType
 
 import pyarrow as pa
 
 from cafe_etl import contract
-from cafe_etl.model import FileBatch, Item, LedgerRow
+from cafe_etl.model import FileBatch, FileSummary, Item, LedgerRow
 from cafe_etl.regions import region_of
 from cafe_etl.warehouse.base import Warehouse
 
@@ -68,7 +69,8 @@ class UnitOfWork:
         self._buffer_rows = buffer_rows
         self._batches: list[FileBatch] = []
         self._buffered = 0
-        self._written: set[int] = set()
+        self._written: dict[int, FileSummary] = {}
+        """Files with rows written in this transaction, with their summary so far."""
         self._ledger: dict[int, LedgerRow] = {}
         self._branches: dict[int, tuple[str, str]] = {}
         self._products: dict[int, Item] = {}
@@ -127,18 +129,37 @@ class UnitOfWork:
         self._batches = [batch for batch in self._batches if batch.file_id != file_id]
         self._named.pop(file_id, None)
         if file_id in self._written:
-            self.remove(file_id)
+            self.remove(file_id, self._written.pop(file_id).business_date)
 
-    def remove(self, file_id: int) -> None:
-        """Delete every row one file version loaded (its ledger row stays)."""
+    def remove(self, file_id: int, business_date: date | None = None) -> None:
+        """Delete every row one file version loaded (its ledger row stays).
+
+        Each delete names what the tables are sorted by, so Redshift, which has no indexes,
+        reads only the blocks that can hold the file's rows: ``transactions`` by the file's
+        business date (its sort key's first column) and ``basket_items`` by the file's range
+        of transaction keys (consecutive: see ``keys.row_keys``). A file with no single date
+        (none accepted, or several) is deleted by ``file_id`` alone.
+        https://docs.aws.amazon.com/redshift/latest/dg/t_Sorting_data.html
+        """
         self._flush_facts()
         execute = self._warehouse.execute
-        execute(
-            "DELETE FROM basket_items WHERE transaction_id IN"
-            " (SELECT transaction_id FROM transactions WHERE file_id = ?)",
-            (file_id,),
+        dated = business_date is not None
+        day = " AND business_date = ?" if dated else ""
+        day_params = (business_date,) if dated else ()
+        rows = execute(
+            f"SELECT MIN(transaction_id), MAX(transaction_id) FROM transactions"
+            f" WHERE file_id = ?{day}",
+            (file_id, *day_params),
         )
-        execute("DELETE FROM transactions WHERE file_id = ?", (file_id,))
+        low, high = rows[0] if rows else (None, None)
+        if low is not None:
+            execute(
+                "DELETE FROM basket_items WHERE transaction_id BETWEEN ? AND ?"
+                " AND transaction_id IN"
+                f" (SELECT transaction_id FROM transactions WHERE file_id = ?{day})",
+                (low, high, file_id, *day_params),
+            )
+            execute(f"DELETE FROM transactions WHERE file_id = ?{day}", (file_id, *day_params))
         execute("DELETE FROM rejected_rows WHERE file_id = ?", (file_id,))
 
     def record(self, row: LedgerRow) -> None:
@@ -176,7 +197,8 @@ class UnitOfWork:
             parts = [rows for batch in batches if (rows := getattr(batch, name)).num_rows]
             if parts:  # one chunk a column: engines insert thousands of small ones slower
                 self._warehouse.insert_arrow(name, pa.concat_tables(parts).combine_chunks())
-        self._written.update(batch.file_id for batch in batches)
+        for batch in batches:
+            self._written[batch.file_id] = batch.summary
 
     def _flush_dimensions(self) -> None:
         if self._branches:

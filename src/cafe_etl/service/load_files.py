@@ -240,7 +240,7 @@ class LoadFiles:
         older = plan.decision.replaces
         if plan.decision.action is Action.UNCHANGED or older is None:
             return False
-        work.remove(older.file_id)
+        work.remove(older.file_id, older.business_date)
         if older.file_id == plan.file_id:
             return False
         work.set_status(older.file_id, FileStatus.SUPERSEDED)

@@ -22,7 +22,7 @@ class Maintenance:
             current = versions[-1] if versions else None
             if current is None or current.status == FileStatus.FORGOTTEN:
                 raise ConfigError(f"no file named {name!r} is loaded: see cafe-etl status")
-            work.remove(current.file_id)
+            work.remove(current.file_id, current.business_date)
             work.set_status(current.file_id, FileStatus.FORGOTTEN)
             work.commit()
         return current

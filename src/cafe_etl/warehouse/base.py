@@ -5,15 +5,19 @@ insert, COPY); this base supplies transactions and migrations.
 
 import contextlib
 import logging
+import time
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
+from importlib.abc import Traversable
 from typing import Any, ClassVar
 
 import pyarrow as pa
 
-from cafe_etl.errors import ConfigError
+from cafe_etl.errors import ConfigError, WarehouseError
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +26,30 @@ MIGRATIONS_TABLE = (
     " version INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL,"
     " applied_at TIMESTAMP WITH TIME ZONE NOT NULL)"
 )
+MIGRATION_STEPS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migration_steps ("
+    " version INTEGER NOT NULL, step INTEGER NOT NULL)"
+)
+"""The statements of a migration applied outside a transaction that are already done: a
+re-run after a failure starts at the first statement not done."""
+NO_TRANSACTION = "-- cafe-etl: no-transaction"
+"""A migration file's first line that makes it run outside a transaction, one autocommitted
+statement at a time (Redshift cannot ALTER a column inside a transaction block)."""
+LEASE_VERSION = 0
+"""The ``schema_migrations`` row held while a migration runs outside a transaction: the
+migrations lock cannot span autocommitted statements, so a lease row stands in for it."""
+LEASE_WAIT_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def transactional(self) -> bool:
+        return not self.sql.lstrip().startswith(NO_TRANSACTION)
 
 
 class Warehouse(ABC):
@@ -58,24 +86,103 @@ class Warehouse(ABC):
     # -- schema -------------------------------------------------------------------------
 
     def migrate(self) -> list[str]:
-        """Apply the migrations this warehouse has not seen, in one transaction."""
-        applied = []
+        """Apply the migrations this warehouse has not seen, in version order: consecutive
+        transactional ones in one transaction, a ``no-transaction`` one statement by statement
+        under a lease (see ``NO_TRANSACTION``)."""
+        applied: list[str] = []
+        while True:
+            outside = self._apply_transactional(applied)
+            if outside is None:
+                break
+            with self._migration_lease():
+                if self._pending_version(outside.version):
+                    self._apply_outside_transaction(outside)
+                    applied.append(outside.name)
+        for name in applied:
+            log.info("applied migration %s", name)
+        return applied
+
+    def _apply_transactional(self, applied: list[str]) -> Migration | None:
+        """Apply pending migrations up to the first that runs outside a transaction; return
+        that one (None: nothing left)."""
         with self.transaction():
             self.serialise_migrations()
             self.execute(MIGRATIONS_TABLE)
             done = {row[0] for row in self.execute("SELECT version FROM schema_migrations")}
-            for version, name, sql in self._migrations():
-                if version in done:
+            for migration in self.migrations():
+                if migration.version in done:
                     continue
-                for statement in _statements(sql):
+                if not migration.transactional:
+                    return migration
+                for statement in _statements(migration.sql):
                     self.execute(statement)
-                self.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, _now())
+                self._record_migration(migration)
+                applied.append(migration.name)
+        return None
+
+    def _apply_outside_transaction(self, migration: Migration) -> None:
+        """Each statement autocommitted and recorded, so a re-run skips what is done."""
+        self.execute(MIGRATION_STEPS_TABLE)
+        done = {
+            row[0]
+            for row in self.execute(
+                "SELECT step FROM schema_migration_steps WHERE version = ?", (migration.version,)
+            )
+        }
+        for step, statement in enumerate(_statements(migration.sql)):
+            if step in done:
+                continue
+            self.execute(statement)
+            self.execute(
+                "INSERT INTO schema_migration_steps VALUES (?, ?)", (migration.version, step)
+            )
+        with self.transaction():
+            self._record_migration(migration)
+            self.execute(
+                "DELETE FROM schema_migration_steps WHERE version = ?", (migration.version,)
+            )
+
+    def _record_migration(self, migration: Migration) -> None:
+        self.execute(
+            "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+            (migration.version, migration.name, _now()),
+        )
+
+    def _pending_version(self, version: int) -> bool:
+        rows = self.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,))
+        return not rows
+
+    @contextlib.contextmanager
+    def _migration_lease(self) -> Iterator[None]:
+        """Hold the lease row for the length of the block; wait while another holds it."""
+        holder = f"lease {uuid.uuid4().hex}"
+        waited_since = time.monotonic()
+        while not self._take_lease(holder):
+            if time.monotonic() - waited_since > LEASE_WAIT_SECONDS:
+                raise WarehouseError(
+                    "a migration outside a transaction has held the migrations lease for over"
+                    f" {LEASE_WAIT_SECONDS:.0f} s; if no migration is running, release it with"
+                    f" DELETE FROM schema_migrations WHERE version = {LEASE_VERSION}"
                 )
-                applied.append(name)
-        for name in applied:
-            log.info("applied migration %s", name)
-        return applied
+            time.sleep(1.0)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                self.execute(
+                    "DELETE FROM schema_migrations WHERE version = ? AND name = ?",
+                    (LEASE_VERSION, holder),
+                )
+
+    def _take_lease(self, holder: str) -> bool:
+        with self.transaction():
+            self.serialise_migrations()
+            if self.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (LEASE_VERSION,)):
+                return False
+            self.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)", (LEASE_VERSION, holder, _now())
+            )
+        return True
 
     def create_reporting_role(self, role: str, password: str | None) -> None:
         """A role that can only read the contract's tables and views (for Grafana, analysts)."""
@@ -87,14 +194,19 @@ class Warehouse(ABC):
     def serialise_migrations(self) -> None:  # noqa: B027 - single-writer engines need nothing
         """Make concurrent ``migrate`` calls wait for each other (inside the transaction)."""
 
-    def _migrations(self) -> list[tuple[int, str, str]]:
-        found = []
+    def migration_dirs(self) -> list[Traversable]:
+        """The folders whose ``NNN_name.sql`` files are this warehouse's migrations."""
         root = resources.files("cafe_etl.warehouse") / "migrations"
-        for folder in self.migration_folders:
-            for entry in (root / folder).iterdir():
-                if entry.name.endswith(".sql"):
-                    found.append((int(entry.name.split("_")[0]), entry.name, entry.read_text()))
-        return sorted(found)
+        return [root / folder for folder in self.migration_folders]
+
+    def migrations(self) -> list[Migration]:
+        found = [
+            Migration(int(entry.name.split("_")[0]), entry.name, entry.read_text())
+            for folder in self.migration_dirs()
+            for entry in folder.iterdir()
+            if entry.name.endswith(".sql")
+        ]
+        return sorted(found, key=lambda migration: migration.version)
 
     # -- transactions ---------------------------------------------------------------------
 

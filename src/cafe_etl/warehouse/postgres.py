@@ -117,7 +117,7 @@ class PostgresWarehouse(Warehouse):
             (lock_keys,),
         )
 
-    def lock_budget(self, jobs: int) -> int:
+    def lock_budget(self, jobs: int) -> int | None:
         return max(1, LOCK_BUDGET // jobs)
 
     def _copy(self, table_name: str, rows: pa.Table) -> None:

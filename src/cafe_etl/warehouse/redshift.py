@@ -1,24 +1,39 @@
-"""Amazon Redshift: PostgreSQL plus what differs.
+"""Amazon Redshift: PostgreSQL plus what differs. Each difference cites the page that states it.
 
 - Driver: ``redshift_connector`` (psycopg 3 cannot speak Redshift's client encoding,
-  psycopg issue 122).
+  psycopg issue 122). Its interface and operational errors, and a server that ends the
+  session (SQLSTATE 08xxx, 57P01), are a lost connection: closed, forgotten and retried, as
+  on PostgreSQL. It connects with a timeout; after that, TCP keepalives find a dead peer.
 - Bulk load: batches are written as Parquet to an S3 staging prefix, then
-  ``COPY … FORMAT AS PARQUET`` with an IAM role
-  (https://docs.aws.amazon.com/redshift/latest/dg/copy-usage_notes-copy-from-columnar.html).
+  ``COPY … FORMAT AS PARQUET`` with an IAM role. That COPY goes through Redshift Spectrum,
+  whose types include TIMESTAMP but not TIMESTAMPTZ
+  (https://docs.aws.amazon.com/redshift/latest/dg/copy-usage_notes-copy-from-columnar.html,
+  https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_EXTERNAL_TABLE.html): the ledger,
+  whose ``loaded_at`` is TIMESTAMPTZ and which is a few rows a group, goes in as one
+  multi-row ``INSERT … VALUES`` instead (no upload, no COPY).
 - Upsert: ``MERGE`` in the subset Redshift supports (no target alias)
   (https://docs.aws.amazon.com/redshift/latest/dg/r_MERGE.html).
-- Locking: no advisory locks; ``LOCK loaded_files`` serialises loaders
-  (https://docs.aws.amazon.com/redshift/latest/dg/r_LOCK.html).
-- Serializable isolation violations (error 1023) are transient and retried
-  (https://docs.aws.amazon.com/redshift/latest/dg/c_serial_isolation.html).
+- Locking: no advisory locks, and ``LOCK`` takes an ACCESS EXCLUSIVE lock that blocks
+  readers too (https://docs.aws.amazon.com/redshift/latest/dg/r_LOCK.html): loaders lock
+  ``etl_loader_mutex``, a table nothing reads, as the first statement of their transaction.
+  The ledger read after it is current: a transaction's snapshot is taken at its first
+  query, not at LOCK (https://docs.aws.amazon.com/redshift/latest/dg/c_serial_isolation.html).
+- Serializable isolation violations (error 1023) are transient and retried (same page).
 
 URL: ``redshift://USER[:PASSWORD]@HOST:5439/DB?iam_role=ARN&staging=s3://BUCKET/PREFIX``
-with optional ``region=``; a password not in the URL comes from the settings
-(``CAFE_ETL_REDSHIFT_PASSWORD`` or the SSM SecureString ``CAFE_ETL_REDSHIFT_PASSWORD_PARAMETER``).
+with optional ``region=``, ``connect_timeout=`` (seconds, 10), ``ssl=false`` (a local tunnel
+only) and, for IAM authentication instead of a password, ``auth=iam`` with
+``cluster_identifier=ID`` (provisioned) or ``workgroup=NAME`` (Serverless): the driver then
+asks AWS for temporary credentials with the caller's role
+(https://github.com/aws/amazon-redshift-python-driver#connection-parameters,
+https://docs.aws.amazon.com/redshift/latest/mgmt/generating-iam-credentials-overview.html).
+A password not in the URL comes from the settings (``CAFE_ETL_REDSHIFT_PASSWORD`` or the SSM
+SecureString ``CAFE_ETL_REDSHIFT_PASSWORD_PARAMETER``).
 """
 
 import contextlib
 import io
+import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
@@ -29,11 +44,28 @@ import pyarrow.parquet as pq
 
 from cafe_etl.errors import ConfigError, TransientError, WarehouseError
 from cafe_etl.warehouse.base import MIGRATIONS_TABLE
-from cafe_etl.warehouse.postgres import (
-    PostgresWarehouse,
-    _identifier,
-    reporting_grants,
-)
+from cafe_etl.warehouse.postgres import PostgresWarehouse, _identifier, reporting_grants
+
+log = logging.getLogger(__name__)
+
+LOADER_MUTEX = "etl_loader_mutex"
+INSERTED_AS_VALUES = frozenset({"loaded_files"})
+"""Tables written with ``INSERT … VALUES``: a TIMESTAMPTZ column COPY of Parquet cannot fill."""
+VALUES_ROWS = 500
+"""Rows an ``INSERT … VALUES`` statement carries (13 columns: 6,500 bind parameters)."""
+CONNECT_TIMEOUT = 10
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "snappy",
+    "version": "1.0",
+    "coerce_timestamps": "us",
+    "allow_truncated_timestamps": False,
+    "use_deprecated_int96_timestamps": False,
+}
+"""As AWS SDK for pandas writes Parquet for Redshift COPY (format 1.0 logical types, no INT96;
+awswrangler/s3/_write_parquet.py), with microseconds, Redshift's TIMESTAMP precision: a
+nanosecond value fails the write rather than being cut."""
+PASSWORD_CHARACTERS = frozenset(chr(code) for code in range(33, 127)) - set("'\"\\/@")
+_LOST_STATES = ("08", "57P01")
 
 
 def copy_statement(table_name: str, uri: str, iam_role: str) -> str:
@@ -51,6 +83,37 @@ def merge_statement(table_name: str, key: str, columns: Sequence[str], source: s
     )
 
 
+def values_statement(table_name: str, columns: Sequence[str], rows: int) -> str:
+    """A multi-row INSERT with ``?`` placeholders for ``rows`` rows."""
+    row = "(" + ", ".join("?" for _ in columns) + ")"
+    return f"INSERT INTO {table_name} ({', '.join(columns)}) VALUES " + ", ".join([row] * rows)
+
+
+def quote_literal(text: str) -> str:
+    """A string literal as QUOTE_LITERAL writes it: quotes and backslashes doubled
+    (https://docs.aws.amazon.com/redshift/latest/dg/r_QUOTE_LITERAL.html)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def check_password(password: str) -> None:
+    """Redshift's rules for a clear-text password, checked before it is sent, so a bad one
+    gets a line naming the rule and not a server error that may echo the statement
+    (https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_USER.html)."""
+    rules = (
+        (8 <= len(password) <= 64, "be 8 to 64 characters long"),
+        (any("A" <= c <= "Z" for c in password), "contain an upper-case letter"),
+        (any("a" <= c <= "z" for c in password), "contain a lower-case letter"),
+        (any("0" <= c <= "9" for c in password), "contain a digit"),
+        (
+            set(password) <= PASSWORD_CHARACTERS,
+            "use only printable ASCII other than ' \" \\ / @ and space",
+        ),
+    )
+    for holds, rule in rules:
+        if not holds:
+            raise ConfigError(f"CAFE_ETL_REPORTING_PASSWORD: a Redshift password must {rule}")
+
+
 class RedshiftWarehouse(PostgresWarehouse):
     scheme = "redshift"
     migration_folders: ClassVar[tuple[str, ...]] = ("redshift",)
@@ -62,44 +125,107 @@ class RedshiftWarehouse(PostgresWarehouse):
         self.iam_role = options.get("iam_role", "")
         self.staging = options.get("staging", "").rstrip("/")
         self.region = options.get("region")
+        self.iam_auth = options.get("auth", "password") == "iam"
+        self.cluster_identifier = options.get("cluster_identifier")
+        self.workgroup = options.get("workgroup")
+        self.ssl = options.get("ssl", "true").lower() != "false"
+        self.connect_timeout = _seconds(options.get("connect_timeout"), self.display_name)
+        self._s3_client: Any = None
         if not self.iam_role or not self.staging.startswith("s3://"):
             raise ConfigError(
                 f"warehouse URL {self.display_name}: add ?iam_role=ARN&staging=s3://BUCKET/PREFIX"
                 " (the role Redshift uses to COPY, and where batches are staged)"
+            )
+        if self.iam_auth and not (self.region and (self.cluster_identifier or self.workgroup)):
+            raise ConfigError(
+                f"warehouse URL {self.display_name}: auth=iam needs region= and"
+                " cluster_identifier= (provisioned) or workgroup= (Serverless)"
             )
 
     @property
     def connection(self) -> Any:
         if self._connection is None:
             import redshift_connector
-            import redshift_connector.error
+            import redshift_connector.error as driver
 
-            parts = urlsplit(self.url)
             try:
-                self._connection = redshift_connector.connect(
-                    host=parts.hostname, port=parts.port or 5439,
-                    database=parts.path.lstrip("/") or "dev",
-                    user=unquote(parts.username or ""), password=self._password(),
-                )  # fmt: skip
-            except redshift_connector.error.Error as error:
-                raise WarehouseError(f"cannot connect to {self.display_name}: {error}") from None
-            self._connection.autocommit = True
+                connection = redshift_connector.connect(**self._connect_arguments())
+            except driver.Error as error:
+                # Once connected, a refusal is the cluster restarting or resizing: retried.
+                kind = TransientError if self._connected_once else WarehouseError
+                raise kind(f"cannot connect to {self.display_name}: {_message(error)}") from None
+            # The connect timeout stays on the driver's socket for every read after it, so
+            # a long COPY or a wait for the loader mutex would count as a lost connection:
+            # lift it once connected (keepalives find a dead peer instead).
+            with contextlib.suppress(AttributeError, OSError):
+                connection._usock.settimeout(None)
+            connection.autocommit = True
+            self._connection, self._connected_once = connection, True
         return self._connection
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        import redshift_connector.error
+    def _connect_arguments(self) -> dict[str, Any]:
+        parts = urlsplit(self.url)
+        user = unquote(parts.username or "")
+        arguments: dict[str, Any] = {
+            "host": parts.hostname, "port": parts.port or 5439,
+            "database": parts.path.lstrip("/") or "dev", "ssl": self.ssl,
+            "timeout": self.connect_timeout, "tcp_keepalive": True,
+            "tcp_keepalive_idle": 60, "tcp_keepalive_interval": 10, "tcp_keepalive_count": 6,
+        }  # fmt: skip
+        if not self.iam_auth:
+            return arguments | {"user": user, "password": self._password()}
+        arguments |= {"iam": True, "db_user": user, "region": self.region}
+        if self.workgroup:
+            return arguments | {"is_serverless": True, "serverless_work_group": self.workgroup}
+        return arguments | {"cluster_identifier": self.cluster_identifier}
 
-        cursor = self.connection.cursor()
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        import redshift_connector.error as driver
+
+        try:
+            cursor = self.connection.cursor()
+        except driver.Error as error:
+            raise self._translate(error) from error
         try:
             statement = sql.replace("?", "%s") if params else sql
             cursor.execute(statement, list(params) or None)
             return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
-        except redshift_connector.error.Error as error:
-            transient = "serializable isolation violation" in str(error).lower()
-            kind = TransientError if transient else WarehouseError
-            raise kind(f"Redshift {self.display_name}: {error}") from error
+        except driver.Error as error:
+            raise self._translate(error) from error
         finally:
-            cursor.close()
+            with contextlib.suppress(Exception):
+                cursor.close()
+
+    def _translate(self, error: Exception) -> WarehouseError:
+        import redshift_connector.error as driver
+
+        state, message = _state(error), _message(error)
+        lost = isinstance(
+            error, driver.InterfaceError | driver.OperationalError
+        ) or state.startswith(_LOST_STATES)
+        if lost:  # reconnect on the retry instead of reusing a dead connection
+            self.close()
+        serial = "serializable isolation violation" in message.lower()
+        kind = TransientError if lost or serial else WarehouseError
+        return kind(f"Redshift {self.display_name}: {message}")
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):  # a dead socket cannot say goodbye
+                connection.close()
+
+    def insert_arrow(self, table_name: str, rows: pa.Table) -> None:
+        if table_name in INSERTED_AS_VALUES:
+            self._insert_values(table_name, rows)
+        else:
+            self._copy(table_name, rows)
+
+    def _insert_values(self, table_name: str, rows: pa.Table) -> None:
+        for start in range(0, rows.num_rows, VALUES_ROWS):
+            part = rows.slice(start, VALUES_ROWS)
+            params = [value for row in part.to_pylist() for value in row.values()]
+            self.execute(values_statement(table_name, part.column_names, part.num_rows), params)
 
     def upsert_arrow(self, table_name: str, key: str, rows: pa.Table) -> None:
         self.execute(f"CREATE TEMP TABLE staged (LIKE {table_name})")
@@ -114,17 +240,35 @@ class RedshiftWarehouse(PostgresWarehouse):
         self.execute("LOCK schema_migrations")
 
     def create_reporting_role(self, role: str, password: str | None) -> None:
-        """A Redshift user that can only read (https://docs.aws.amazon.com/redshift/latest/dg/r_GRANT.html)."""
+        """A Redshift user that can only read (https://docs.aws.amazon.com/redshift/latest/dg/r_GRANT.html).
+
+        Without a password the user can only sign in with IAM credentials (PASSWORD DISABLE),
+        which only a superuser may set (r_CREATE_USER)."""
         name = _identifier(role)
+        if password:
+            check_password(password)
         with self.transaction():
             if not self.execute("SELECT 1 FROM pg_user WHERE usename = ?", (role,)):
-                secret = f"PASSWORD {_literal(password)}" if password else "PASSWORD DISABLE"
+                if not password and not self._is_superuser():
+                    raise ConfigError(
+                        "CAFE_ETL_REPORTING_PASSWORD: set a password for the reporting user;"
+                        " creating it without one (PASSWORD DISABLE) needs a Redshift superuser"
+                    )
+                secret = f"PASSWORD {quote_literal(password)}" if password else "PASSWORD DISABLE"
                 self.execute(f"CREATE USER {name} {secret}")
             for statement in reporting_grants(name):
                 self.execute(statement)
 
+    def _is_superuser(self) -> bool:
+        rows = self.execute("SELECT usesuper FROM pg_user WHERE usename = current_user")
+        return bool(rows and rows[0][0])
+
     def lock(self, *names: str) -> None:
-        self.execute("LOCK loaded_files")
+        """Every loader takes the one mutex (Redshift has no per-name locks)."""
+        self.execute(f"LOCK {LOADER_MUTEX}")
+
+    def lock_budget(self, jobs: int) -> None:
+        return None  # one lock whatever the group's size
 
     def _copy(self, table_name: str, rows: pa.Table) -> None:
         uri = self.stage(table_name, rows)
@@ -136,36 +280,65 @@ class RedshiftWarehouse(PostgresWarehouse):
     def stage(self, table_name: str, rows: pa.Table) -> str:
         """Write rows as one Parquet object under the staging prefix; return its URI."""
         buffer = io.BytesIO()
-        pq.write_table(rows, buffer, compression="snappy", coerce_timestamps="us")
+        pq.write_table(rows, buffer, **PARQUET_OPTIONS)
         bucket, _, prefix = self.staging.removeprefix("s3://").partition("/")
         key = "/".join(p for p in (prefix, uuid.uuid4().hex, f"{table_name}.parquet") if p)
         with _aws_errors(f"cannot stage a batch in {self.staging}"):
-            self._s3().put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
+            self.s3.put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
         return f"s3://{bucket}/{key}"
 
     def _unstage(self, uri: str) -> None:
+        """Remove a staged object; a failure is logged, never raised over the COPY's own
+        outcome (the staging prefix's expiry rule removes what is left)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         bucket, _, key = uri.removeprefix("s3://").partition("/")
-        with _aws_errors(f"cannot remove staged {uri}"):
-            self._s3().delete_object(Bucket=bucket, Key=key)
+        try:
+            self.s3.delete_object(Bucket=bucket, Key=key)
+        except (BotoCoreError, ClientError) as error:
+            log.warning("staged %s not removed (the prefix's expiry rule will): %s", uri, error)
 
-    def _s3(self) -> Any:
-        import boto3
+    @property
+    def s3(self) -> Any:
+        """One S3 client for the warehouse's life (a client costs ~50 ms and its own pool)."""
+        if self._s3_client is None:
+            import boto3
 
-        return boto3.client("s3", region_name=self.region)
+            self._s3_client = boto3.client("s3", region_name=self.region)
+        return self._s3_client
 
     def _password(self) -> str:
         password = self._given_password or unquote(urlsplit(self.url).password or "")
         if not password:
             raise ConfigError(
-                f"no password for {self.display_name}: set CAFE_ETL_REDSHIFT_PASSWORD or"
-                " CAFE_ETL_REDSHIFT_PASSWORD_PARAMETER (an SSM SecureString name)"
+                f"no password for {self.display_name}: set CAFE_ETL_REDSHIFT_PASSWORD,"
+                " CAFE_ETL_REDSHIFT_PASSWORD_PARAMETER (an SSM SecureString name) or"
+                " auth=iam in the URL"
             )
         return password
 
 
-def _literal(text: str) -> str:
-    """A SQL string literal (CREATE USER takes no bind parameters)."""
-    return "'" + text.replace("'", "''") + "'"
+def _state(error: Exception) -> str:
+    """The SQLSTATE of a server error (the driver passes the server's fields as a dict)."""
+    detail = error.args[0] if error.args and isinstance(error.args[0], dict) else {}
+    return str(detail.get("C", ""))
+
+
+def _message(error: Exception) -> str:
+    detail = error.args[0] if error.args and isinstance(error.args[0], dict) else {}
+    return str(detail.get("M", "")) or str(error) or type(error).__name__
+
+
+def _seconds(text: str | None, where: str) -> float:
+    if text is None:
+        return CONNECT_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError(f"warehouse URL {where}: connect_timeout must be a number of seconds")
+    return value
 
 
 @contextlib.contextmanager
