@@ -7,11 +7,13 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import boto3
 import psycopg
+import pyarrow as pa
 import pytest
+from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
 from cafe_etl.bootstrap import bootstrap
@@ -208,20 +210,24 @@ def test_replacing_a_file_deletes_by_what_the_sort_keys_prune(
 def test_the_reporting_user_needs_a_password_unless_a_superuser_creates_it(
     postgres_url: str, wire: RedshiftWire, aws: None
 ) -> None:
+    # roles are the server's, not the database's: names of this test's own
+    suffix = urlsplit(postgres_url).path.rsplit("_", 1)[-1]
+    loader, reporter = f"etl_{suffix}", f"grafana_{suffix}"
     with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute("CREATE ROLE etl LOGIN CREATEROLE")
-        admin.execute("GRANT ALL ON SCHEMA public TO etl")
-    url = redshift_url(postgres_url, wire.port).replace("postgres:unused@", "etl:unused@")
+        admin.execute(f"CREATE ROLE {loader} LOGIN CREATEROLE")
+        admin.execute(f"GRANT ALL ON SCHEMA public TO {loader}")
+    url = redshift_url(postgres_url, wire.port).replace("postgres:unused@", f"{loader}:unused@")
     warehouse = RedshiftOnPostgres(url)
     warehouse.migrate()
     with pytest.raises(ConfigError, match="needs a Redshift superuser"):
-        warehouse.create_reporting_role("grafana", None)
+        warehouse.create_reporting_role(reporter, None)
     with pytest.raises(ConfigError, match="contain a digit"):
-        warehouse.create_reporting_role("grafana", "NoDigitsHere")
-    # a password with every character Redshift allows that SQL quoting cares about
-    warehouse.create_reporting_role("grafana", "Read0nly;$%&*`~")
+        warehouse.create_reporting_role(reporter, "NoDigitsHere")
+    # a password with characters that SQL quoting and URLs care about
+    password = "Read0nly;$%&*`~"
+    warehouse.create_reporting_role(reporter, password)
     warehouse.close()
-    reader = f"{postgres_url.replace('postgres@', 'grafana:Read0nly;$%&*`~@'.replace('%', '%25'))}"
+    reader = postgres_url.replace("postgres@", f"{reporter}:{quote(password)}@")
     with psycopg.connect(reader) as connection:
         assert connection.execute("SELECT COUNT(*) FROM loaded_files").fetchone() == (0,)
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -266,3 +272,19 @@ def test_two_loaders_take_turns_on_the_mutex(
     other.close()
     assert sum(r.files(FileStatus.LOADED) for r in results) == len(files)
     assert contents(redshift) == reference(tmp_path / "in", tmp_path)
+
+
+def test_a_failed_clean_up_is_logged_and_never_hides_the_copy_error(
+    redshift: RedshiftOnPostgres, caplog: pytest.LogCaptureFixture
+) -> None:
+    redshift.migrate()
+
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "DeleteObject")
+
+    redshift.s3.meta.events.register("before-call.s3.DeleteObject", refuse)
+    wrong = pa.table({"transaction_id": [1], "branch_id": [2]})  # 2 columns of 8
+    with pytest.raises(WarehouseError, match="the Parquet has 2 columns, the table 8"):
+        redshift.insert_arrow("transactions", wrong)
+    assert "not removed (the prefix's expiry rule will)" in caplog.text
+    assert "AccessDenied" in caplog.text

@@ -38,7 +38,6 @@ statement at a time (Redshift cannot ALTER a column inside a transaction block).
 LEASE_VERSION = 0
 """The ``schema_migrations`` row held while a migration runs outside a transaction: the
 migrations lock cannot span autocommitted statements, so a lease row stands in for it."""
-LEASE_WAIT_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,8 @@ class Warehouse(ABC):
     scheme: ClassVar[str]
     migration_folders: ClassVar[tuple[str, ...]] = ("common",)
     concurrent_writers: ClassVar[bool] = False
+    lease_wait_seconds: float = 600.0
+    """How long ``migrate`` waits for another's migration outside a transaction to finish."""
     """True when other loaders may write at the same time (then files are locked)."""
 
     def __init__(self, url: str) -> None:
@@ -158,10 +159,10 @@ class Warehouse(ABC):
         holder = f"lease {uuid.uuid4().hex}"
         waited_since = time.monotonic()
         while not self._take_lease(holder):
-            if time.monotonic() - waited_since > LEASE_WAIT_SECONDS:
+            if time.monotonic() - waited_since > self.lease_wait_seconds:
                 raise WarehouseError(
                     "a migration outside a transaction has held the migrations lease for over"
-                    f" {LEASE_WAIT_SECONDS:.0f} s; if no migration is running, release it with"
+                    f" {self.lease_wait_seconds:.0f} s; if no migration is running, release it with"
                     f" DELETE FROM schema_migrations WHERE version = {LEASE_VERSION}"
                 )
             time.sleep(1.0)

@@ -149,7 +149,7 @@ class RedshiftWarehouse(PostgresWarehouse):
             import redshift_connector.error as driver
 
             try:
-                connection = redshift_connector.connect(**self._connect_arguments())
+                connection = redshift_connector.connect(**self.connect_arguments())
             except driver.Error as error:
                 # Once connected, a refusal is the cluster restarting or resizing: retried.
                 kind = TransientError if self._connected_once else WarehouseError
@@ -163,7 +163,7 @@ class RedshiftWarehouse(PostgresWarehouse):
             self._connection, self._connected_once = connection, True
         return self._connection
 
-    def _connect_arguments(self) -> dict[str, Any]:
+    def connect_arguments(self) -> dict[str, Any]:
         parts = urlsplit(self.url)
         user = unquote(parts.username or "")
         arguments: dict[str, Any] = {
