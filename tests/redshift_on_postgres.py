@@ -63,6 +63,10 @@ class RedshiftOnPostgres(RedshiftWarehouse):
     def migrations(self) -> list[Migration]:
         return [Migration(m.version, m.name, translate_ddl(m.sql)) for m in super().migrations()]
 
+    def session_alive(self, session: int | None) -> bool:
+        """STV_SESSIONS is Redshift's pg_stat_activity (the one catalog view swapped)."""
+        return bool(self.execute("SELECT 1 FROM pg_stat_activity WHERE pid = ?", (session,)))
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self.statements.append((sql, tuple(params)))
         copy = COPY.fullmatch(sql)

@@ -5,7 +5,7 @@ The driver opens every session with startup parameters that only Redshift knows
 PostgreSQL refuses unknown ones with FATAL 42704. The proxy drops those keys from the
 startup packet and then relays bytes both ways unchanged, so the adapter runs its real
 driver, error classes and paramstyle against the tests' server. ``drop_all()`` closes every
-relayed connection at once: a network cut as the driver sees it.
+relayed connection at once, ``reset_all()`` aborts them with a TCP reset.
 """
 
 import contextlib
@@ -47,6 +47,7 @@ class RedshiftWire:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._open: set[socket.socket] = set()
+        self._resetting: set[socket.socket] = set()
         self._guard = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -92,7 +93,10 @@ class RedshiftWire:
                 target.sendall(data)
         for sock in (source, target):
             with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+                if sock in self._resetting:
+                    sock.close()
+                else:
+                    sock.shutdown(socket.SHUT_RDWR)
 
     def drop_all(self) -> None:
         """Cut every relayed connection (both ends see the socket close)."""
@@ -101,6 +105,19 @@ class RedshiftWire:
         for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+
+    def reset_all(self) -> None:
+        """Abort every relayed connection with a TCP reset: a peer that vanished
+        mid-conversation, as the driver sees it (ConnectionResetError, EPIPE). Each socket
+        is set to linger 0 and its reader woken; the relay threads then close it, which
+        sends the reset once no thread holds it any more."""
+        with self._guard:
+            sockets, self._open = self._open, set()
+            self._resetting |= sockets
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.shutdown(socket.SHUT_RD)
 
     def close(self) -> None:
         self.drop_all()

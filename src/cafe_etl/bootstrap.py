@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cafe_etl.config import Settings
+from cafe_etl.errors import ConfigError
 from cafe_etl.extract import sources
 from cafe_etl.extract.sources import Source
 from cafe_etl.load.unit_of_work import Hook
@@ -43,12 +44,28 @@ class Services:
         return start_run(self.load, files, self.settings.jobs, force=force)
 
 
+def _check_schema(warehouse: Warehouse) -> list[str]:
+    pending = warehouse.pending_migrations()
+    if pending and len(pending) == len(warehouse.migrations()):
+        raise ConfigError(
+            f"no cafe-etl tables in {warehouse.display_name}: load files first (cafe-etl run)"
+            " or create them (cafe-etl init-db)"
+        )
+    if pending:
+        raise ConfigError(
+            f"{warehouse.display_name} is older than this cafe-etl ({len(pending)} migrations"
+            " pending): run cafe-etl init-db as the loading user"
+        )
+    return []
+
+
 @contextmanager
 def bootstrap(
     settings: Settings,
     *,
     create: bool = False,
     loading: bool = False,
+    migrate: bool = True,
     warehouse: Warehouse | None = None,
     hook: Hook | None = None,
     reader: Reader = arrow_first,
@@ -56,7 +73,9 @@ def bootstrap(
     """Services on a migrated warehouse, closed on leaving.
 
     ``create``: a DuckDB file may be created (only ``run``, ``demo`` and ``init-db`` do);
-    ``loading``: refuse a token key other than the warehouse's. Seams for tests: a
+    ``loading``: refuse a token key other than the warehouse's; ``migrate=False`` (commands
+    that only read, which a read-only user may run): never change the schema, and say so if
+    it is missing or older than this version. Seams for tests: a
     ``warehouse`` adapter instead of the one the settings name, a ``hook`` on each step of a
     ``UnitOfWork``, the ``reader`` that parses files.
     """
@@ -64,7 +83,7 @@ def bootstrap(
         password = settings.warehouse_password()
         warehouse = connect(settings.warehouse, create=create, password=password)
     try:
-        applied = warehouse.migrate()
+        applied = warehouse.migrate() if migrate else _check_schema(warehouse)
         key = settings.token_key_bytes
         if loading:
             check_token_key(warehouse, key_fingerprint(key) if key else None)

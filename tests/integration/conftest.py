@@ -1,8 +1,12 @@
 """Integration fixtures: real files, real warehouses, never the repository's working tree."""
 
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+
+from redshift_wire import RedshiftWire
 
 from .rawfiles import PEER_SAMPLES
 
@@ -27,3 +31,12 @@ def landing(tmp_path: Path) -> Path:
     folder = tmp_path / "landing"
     folder.mkdir()
     return folder
+
+
+@pytest.fixture(scope="session")
+def wire(postgres_server_url: str) -> Iterator[RedshiftWire]:
+    """A relay letting redshift_connector talk to the session's PostgreSQL server."""
+    parts = urlsplit(postgres_server_url)
+    relay = RedshiftWire(parts.hostname or "127.0.0.1", parts.port or 5432)
+    yield relay
+    relay.close()

@@ -4,11 +4,14 @@ one): autocommitted a statement at a time, under a lease, and re-runnable after 
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from cafe_etl.errors import WarehouseError
 from cafe_etl.warehouse import connect
 from cafe_etl.warehouse.base import LEASE_VERSION, Warehouse
+from redshift_on_postgres import RedshiftOnPostgres, redshift_url
+from redshift_wire import RedshiftWire
 
 OUTSIDE = """-- cafe-etl: no-transaction
 -- neither statement can run twice: a re-run must start where the last one stopped
@@ -19,9 +22,11 @@ INSERT INTO extra SELECT n FROM needed_later;
 
 
 def extended(url: str, folder: Path) -> Warehouse:
-    """The warehouse of ``url`` with one more migrations folder."""
+    """The warehouse of ``url`` (redshift:// is the Redshift adapter on PostgreSQL) with one
+    more migrations folder."""
+    base = RedshiftOnPostgres if url.startswith("redshift:") else type(connect(url))
 
-    class Extended(type(connect(url))):  # type: ignore[misc]
+    class Extended(base):  # type: ignore[misc,valid-type]
         def migration_dirs(self) -> list[Any]:
             return [*super().migration_dirs(), folder]
 
@@ -31,8 +36,19 @@ def extended(url: str, folder: Path) -> Warehouse:
 def test_a_failed_migration_outside_a_transaction_resumes_at_the_failed_statement(
     warehouse_url: str, tmp_path: Path
 ) -> None:
+    resumes_at_the_failed_statement(warehouse_url, tmp_path)
+
+
+@pytest.mark.postgres
+def test_on_redshift_a_failed_migration_outside_a_transaction_resumes_too(
+    postgres_url: str, wire: RedshiftWire, aws: None, tmp_path: Path
+) -> None:
+    resumes_at_the_failed_statement(redshift_url(postgres_url, wire.port), tmp_path)
+
+
+def resumes_at_the_failed_statement(url: str, tmp_path: Path) -> None:
     (tmp_path / "100_outside.sql").write_text(OUTSIDE)
-    warehouse = extended(warehouse_url, tmp_path)
+    warehouse = extended(url, tmp_path)
     # WHEN its third statement fails
     with pytest.raises(WarehouseError, match="needed_later"):
         warehouse.migrate()
@@ -73,19 +89,47 @@ def test_a_no_transaction_migration_runs_what_a_transaction_block_refuses(
     warehouse.close()
 
 
-def test_a_lease_left_by_a_crashed_migration_is_one_line_saying_how_to_release_it(
-    warehouse_url: str, tmp_path: Path
+def test_a_lease_left_by_a_session_that_ended_is_taken_over(
+    warehouse_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     (tmp_path / "100_outside.sql").write_text("-- cafe-etl: no-transaction\nSELECT 1;\n")
-    warehouse = extended(warehouse_url, tmp_path)
-    warehouse.lease_wait_seconds = 0.5
     plain = connect(warehouse_url)
     plain.migrate()
-    plain.close()
-    warehouse.execute(
-        "INSERT INTO schema_migrations VALUES (?, 'lease crashed', CURRENT_TIMESTAMP)",
+    # a migrator killed mid-migration (a Lambda timeout) left its lease behind
+    plain.execute(
+        "INSERT INTO schema_migrations VALUES (?, 'lease 999999 0abc', CURRENT_TIMESTAMP)",
         (LEASE_VERSION,),
     )
-    with pytest.raises(WarehouseError, match=r"DELETE FROM schema_migrations WHERE version = 0"):
-        warehouse.migrate()
+    plain.close()
+    warehouse = extended(warehouse_url, tmp_path)
+    assert warehouse.migrate() == ["100_outside.sql"]
+    assert "taking over the migrations lease of a session that ended" in caplog.text
+    assert warehouse.execute(
+        "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", (LEASE_VERSION,)
+    ) == [(0,)]
+    warehouse.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgresql", "redshift"])
+def test_a_lease_held_by_a_live_session_makes_others_wait_then_say_how_to_release_it(
+    postgres_url: str, tmp_path: Path, engine: str, request: pytest.FixtureRequest
+) -> None:
+    (tmp_path / "100_outside.sql").write_text("-- cafe-etl: no-transaction\nSELECT 1;\n")
+    url = postgres_url
+    if engine == "redshift":
+        request.getfixturevalue("aws")
+        wire = request.getfixturevalue("wire")
+        url = redshift_url(postgres_url, wire.port)
+    warehouse = extended(url, tmp_path)
+    warehouse.lease_wait_seconds = 0.5
+    with psycopg.connect(postgres_url, autocommit=True) as other:  # a live migrator
+        pid = other.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+        connect(postgres_url).migrate()
+        other.execute(
+            "INSERT INTO schema_migrations VALUES (%s, %s, CURRENT_TIMESTAMP)",
+            (LEASE_VERSION, f"lease {pid} 0abc"),
+        )
+        with pytest.raises(WarehouseError, match="DELETE FROM schema_migrations WHERE version = 0"):
+            warehouse.migrate()
     warehouse.close()

@@ -2,6 +2,7 @@
 server (see tests/redshift_on_postgres.py for what is played and how)."""
 
 import re
+import socket
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -31,14 +32,6 @@ from redshift_wire import RedshiftWire
 
 pytestmark = pytest.mark.postgres
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "peer-samples"
-
-
-@pytest.fixture(scope="session")
-def wire(postgres_server_url: str) -> Iterator[RedshiftWire]:
-    parts = urlsplit(postgres_server_url)
-    relay = RedshiftWire(parts.hostname or "127.0.0.1", parts.port or 5432)
-    yield relay
-    relay.close()
 
 
 @pytest.fixture
@@ -110,24 +103,32 @@ def test_loaders_lock_the_mutex_first_and_never_a_table_readers_use(
 
 
 def test_status_runs_while_a_loader_holds_its_lock(
-    redshift: RedshiftOnPostgres, postgres_url: str, tmp_path: Path
+    redshift: RedshiftOnPostgres, postgres_url: str, wire: RedshiftWire, tmp_path: Path
 ) -> None:
     generate(tmp_path / "in", branches=2, days=1, start=date(2024, 5, 6), seed=2)
     load(redshift, tmp_path / "in")  # something for status to show
     generate(tmp_path / "more", branches=3, days=2, start=date(2024, 5, 7), seed=2)
-    # a reader that gives up after 3 s of waiting for any lock, instead of hanging
+    # readers that give up after 3 s of waiting for any lock, instead of hanging: the
+    # Redshift adapter itself (over the wire), and a PostgreSQL client such as Grafana
     impatient = f"{postgres_url}?options=-c%20lock_timeout%3D3000"
+    through_redshift = redshift_url(postgres_url, wire.port)
+    database = urlsplit(postgres_url).path.lstrip("/")
     seen: list[Any] = []
 
     def status_while_locked(step: str, work: UnitOfWork, files: Sequence[str]) -> None:
         if step == "record" and not seen:
-            seen.append(CliRunner().invoke(app, ["status", "--warehouse", impatient]))
+            with psycopg.connect(postgres_url, autocommit=True) as admin:
+                admin.execute(f"ALTER DATABASE {database} SET lock_timeout = 3000")
+            for url in (through_redshift, impatient):
+                seen.append(CliRunner().invoke(app, ["status", "--warehouse", url]))
 
     # WHEN status runs while a loader is inside its transaction, holding the mutex
     load(redshift, tmp_path / "more", hook=status_while_locked)
-    # THEN it answered, with the files committed before
-    assert seen and seen[0].exit_code == 0, seen[0].output if seen else None
-    assert re.search(r"loaded\s*│\s*2\s*│", seen[0].output), seen[0].output
+    # THEN both answered, with the files committed before
+    assert len(seen) == 2
+    for result in seen:
+        assert result.exit_code == 0, result.output
+        assert re.search(r"loaded\s*│\s*2\s*│", result.output), result.output
     # AND locking the ledger itself, as before, would have made it wait and fail
     with psycopg.connect(postgres_url) as holder:
         holder.execute("LOCK loaded_files")
@@ -156,28 +157,39 @@ def test_a_connection_closed_by_the_server_mid_group_is_retried_and_loads_once(
     assert contents(redshift) == reference(tmp_path / "in", tmp_path)
 
 
+@pytest.mark.parametrize("how", ["closed", "reset"])
 def test_a_network_cut_mid_group_is_retried_and_loads_once(
-    redshift: RedshiftOnPostgres, wire: RedshiftWire, tmp_path: Path
+    redshift: RedshiftOnPostgres,
+    wire: RedshiftWire,
+    tmp_path: Path,
+    how: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    generate(tmp_path / "in", branches=2, days=2, start=date(2024, 5, 6), seed=6)
+    files = generate(tmp_path / "in", branches=2, days=2, start=date(2024, 5, 6), seed=6).files
     cuts: list[str] = []
 
-    def cut(step: str, work: UnitOfWork, files: Sequence[str]) -> None:
+    def cut(step: str, work: UnitOfWork, names: Sequence[str]) -> None:
         if step == "commit" and not cuts:
             cuts.append(step)
-            wire.drop_all()
+            wire.drop_all() if how == "closed" else wire.reset_all()
 
     summary = load(redshift, tmp_path / "in", hook=cut)
-    assert cuts and summary.files(FileStatus.LOADED) == 4
+    assert cuts and "retrying" in caplog.text  # the commit failed, and was tried again
+    assert summary.files(FileStatus.LOADED) == len(files)
     assert contents(redshift) == reference(tmp_path / "in", tmp_path)
 
 
-def test_a_cluster_that_never_answers_is_one_line_naming_it(postgres_url: str) -> None:
-    dead = RedshiftOnPostgres(
-        redshift_url(postgres_url, 9, connect_timeout="2")  # port 9 (discard): nobody listens
-    )
-    with pytest.raises(WarehouseError, match=r"cannot connect to redshift://postgres@127\.0\.0\.1"):
-        dead.execute("SELECT 1")
+def test_a_cluster_that_accepts_but_never_answers_times_out_in_one_line(
+    postgres_url: str,
+) -> None:
+    silent = socket.create_server(("127.0.0.1", 0))  # the kernel accepts; nobody replies
+    try:
+        port = silent.getsockname()[1]
+        dead = RedshiftOnPostgres(redshift_url(postgres_url, port, connect_timeout="1"))
+        with pytest.raises(WarehouseError, match=r"cannot connect to redshift://postgres@127"):
+            dead.execute("SELECT 1")
+    finally:
+        silent.close()
 
 
 def test_replacing_a_file_deletes_by_what_the_sort_keys_prune(

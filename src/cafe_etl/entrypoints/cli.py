@@ -192,7 +192,7 @@ def status(
     from cafe_etl.analytics.status import read_status
     from cafe_etl.entrypoints.render import status_tables
 
-    with bootstrap(ctx, load_settings(warehouse=warehouse)) as services:
+    with bootstrap(ctx, load_settings(warehouse=warehouse), migrate=False) as services:
         for table in status_tables(read_status(services.warehouse), by_branch=by_branch):
             console.print(table)
 

@@ -57,9 +57,9 @@ class Warehouse(ABC):
     scheme: ClassVar[str]
     migration_folders: ClassVar[tuple[str, ...]] = ("common",)
     concurrent_writers: ClassVar[bool] = False
+    """True when other loaders may write at the same time (then files are locked)."""
     lease_wait_seconds: float = 600.0
     """How long ``migrate`` waits for another's migration outside a transaction to finish."""
-    """True when other loaders may write at the same time (then files are locked)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -155,35 +155,63 @@ class Warehouse(ABC):
 
     @contextlib.contextmanager
     def _migration_lease(self) -> Iterator[None]:
-        """Hold the lease row for the length of the block; wait while another holds it."""
-        holder = f"lease {uuid.uuid4().hex}"
+        """Hold the lease row for the length of the block; wait while another live session
+        holds it; take over one whose session is gone (a killed or timed-out migrator)."""
+        holder = f"lease {self.session_id()} {uuid.uuid4().hex}"
         waited_since = time.monotonic()
         while not self._take_lease(holder):
             if time.monotonic() - waited_since > self.lease_wait_seconds:
                 raise WarehouseError(
                     "a migration outside a transaction has held the migrations lease for over"
-                    f" {self.lease_wait_seconds:.0f} s; if no migration is running, release it with"
-                    f" DELETE FROM schema_migrations WHERE version = {LEASE_VERSION}"
+                    f" {self.lease_wait_seconds:.0f} s; if no migration is running, release it"
+                    f" with DELETE FROM schema_migrations WHERE version = {LEASE_VERSION}"
                 )
             time.sleep(1.0)
         try:
             yield
         finally:
-            with contextlib.suppress(Exception):
+            try:
                 self.execute(
                     "DELETE FROM schema_migrations WHERE version = ? AND name = ?",
                     (LEASE_VERSION, holder),
                 )
+            except WarehouseError as error:  # the next migrator sees the session gone
+                log.warning("migrations lease not released: %s", error)
 
     def _take_lease(self, holder: str) -> bool:
         with self.transaction():
             self.serialise_migrations()
-            if self.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (LEASE_VERSION,)):
+            rows = self.execute(
+                "SELECT name FROM schema_migrations WHERE version = ?", (LEASE_VERSION,)
+            )
+            if rows and self.session_alive(_lease_session(rows[0][0])):
                 return False
+            if rows:
+                log.warning("taking over the migrations lease of a session that ended")
+                self.execute("DELETE FROM schema_migrations WHERE version = ?", (LEASE_VERSION,))
             self.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?)", (LEASE_VERSION, holder, _now())
             )
         return True
+
+    def session_id(self) -> int | None:
+        """This connection's server session, if the engine has several (None: embedded)."""
+        return None
+
+    def session_alive(self, session: int | None) -> bool:
+        """Whether a server session still exists; an embedded engine has one writer, so a
+        lease it finds is a dead process's."""
+        return False
+
+    def pending_migrations(self) -> list[str]:
+        """Migrations not applied yet, without changing anything (a read-only user's check)."""
+        tables = self.execute(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        )
+        done = set()
+        if tables[0][0]:
+            done = {row[0] for row in self.execute("SELECT version FROM schema_migrations")}
+        return [m.name for m in self.migrations() if m.version not in done]
 
     def create_reporting_role(self, role: str, password: str | None) -> None:
         """A role that can only read the contract's tables and views (for Grafana, analysts)."""
@@ -246,6 +274,12 @@ def upsert_statement(table_name: str, key: str, columns: Sequence[str]) -> str:
     return (
         f"INSERT INTO {table_name} SELECT * FROM staged ON CONFLICT ({key}) DO UPDATE SET {updates}"
     )
+
+
+def _lease_session(name: str) -> int | None:
+    """The session id written into a lease's name (``lease <session> <nonce>``)."""
+    parts = name.split()
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
 
 
 def _statements(sql: str) -> list[str]:

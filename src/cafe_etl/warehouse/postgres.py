@@ -95,6 +95,12 @@ class PostgresWarehouse(Warehouse):
     def serialise_migrations(self) -> None:
         self.lock("schema_migrations")
 
+    def session_id(self) -> int | None:
+        return int(self.execute("SELECT pg_backend_pid()")[0][0])
+
+    def session_alive(self, session: int | None) -> bool:
+        return bool(self.execute("SELECT 1 FROM pg_stat_activity WHERE pid = ?", (session,)))
+
     def create_reporting_role(self, role: str, password: str | None) -> None:
         from psycopg import sql
 

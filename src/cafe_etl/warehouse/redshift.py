@@ -18,7 +18,9 @@
   ``etl_loader_mutex``, a table nothing reads, as the first statement of their transaction.
   The ledger read after it is current: a transaction's snapshot is taken at its first
   query, not at LOCK (https://docs.aws.amazon.com/redshift/latest/dg/c_serial_isolation.html).
-- Serializable isolation violations (error 1023) are transient and retried (same page).
+- Serializable isolation violations (error 1023) are transient and retried (same page;
+  clusters created since 2024 default to SNAPSHOT isolation, where concurrent writes to one
+  table conflict the same way and the mutex keeps loaders apart).
 
 URL: ``redshift://USER[:PASSWORD]@HOST:5439/DB?iam_role=ARN&staging=s3://BUCKET/PREFIX``
 with optional ``region=``, ``connect_timeout=`` (seconds, 10), ``ssl=false`` (a local tunnel
@@ -61,11 +63,11 @@ PARQUET_OPTIONS: dict[str, Any] = {
     "allow_truncated_timestamps": False,
     "use_deprecated_int96_timestamps": False,
 }
-"""As AWS SDK for pandas writes Parquet for Redshift COPY (format 1.0 logical types, no INT96;
-awswrangler/s3/_write_parquet.py), with microseconds, Redshift's TIMESTAMP precision: a
-nanosecond value fails the write rather than being cut."""
+"""Format 1.0 logical types and no INT96, as AWS SDK for pandas writes Parquet for Redshift
+COPY (awswrangler/s3/_write_parquet.py); unlike its default of milliseconds, microseconds,
+Redshift's TIMESTAMP precision: a nanosecond value fails the write rather than being cut."""
 PASSWORD_CHARACTERS = frozenset(chr(code) for code in range(33, 127)) - set("'\"\\/@")
-_LOST_STATES = ("08", "57P01")
+_LOST_STATES = ("08", "57P")  # connection exceptions; the server shutting the session
 
 
 def copy_statement(table_name: str, uri: str, iam_role: str) -> str:
@@ -136,6 +138,10 @@ class RedshiftWarehouse(PostgresWarehouse):
                 f"warehouse URL {self.display_name}: add ?iam_role=ARN&staging=s3://BUCKET/PREFIX"
                 " (the role Redshift uses to COPY, and where batches are staged)"
             )
+        if self.iam_auth and not self.ssl:
+            raise ConfigError(
+                f"warehouse URL {self.display_name}: auth=iam needs TLS; remove ssl=false"
+            )
         if self.iam_auth and not (self.region and (self.cluster_identifier or self.workgroup)):
             raise ConfigError(
                 f"warehouse URL {self.display_name}: auth=iam needs region= and"
@@ -147,11 +153,13 @@ class RedshiftWarehouse(PostgresWarehouse):
         if self._connection is None:
             import redshift_connector
             import redshift_connector.error as driver
+            from botocore.exceptions import BotoCoreError, ClientError
 
             try:
                 connection = redshift_connector.connect(**self.connect_arguments())
-            except driver.Error as error:
+            except (driver.Error, OSError, BotoCoreError, ClientError) as error:
                 # Once connected, a refusal is the cluster restarting or resizing: retried.
+                # The driver reads its socket directly: a silent host is a bare TimeoutError.
                 kind = TransientError if self._connected_once else WarehouseError
                 raise kind(f"cannot connect to {self.display_name}: {_message(error)}") from None
             # The connect timeout stays on the driver's socket for every read after it, so
@@ -184,13 +192,13 @@ class RedshiftWarehouse(PostgresWarehouse):
 
         try:
             cursor = self.connection.cursor()
-        except driver.Error as error:
+        except (driver.Error, OSError) as error:
             raise self._translate(error) from error
         try:
             statement = sql.replace("?", "%s") if params else sql
             cursor.execute(statement, list(params) or None)
             return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
-        except driver.Error as error:
+        except (driver.Error, OSError) as error:
             raise self._translate(error) from error
         finally:
             with contextlib.suppress(Exception):
@@ -200,8 +208,10 @@ class RedshiftWarehouse(PostgresWarehouse):
         import redshift_connector.error as driver
 
         state, message = _state(error), _message(error)
+        # The driver reads and writes its socket directly: a reset, a broken pipe or a
+        # keepalive timeout surfaces as a bare OSError, not as one of its own errors.
         lost = isinstance(
-            error, driver.InterfaceError | driver.OperationalError
+            error, OSError | driver.InterfaceError | driver.OperationalError
         ) or state.startswith(_LOST_STATES)
         if lost:  # reconnect on the retry instead of reusing a dead connection
             self.close()
@@ -210,6 +220,7 @@ class RedshiftWarehouse(PostgresWarehouse):
         return kind(f"Redshift {self.display_name}: {message}")
 
     def close(self) -> None:
+        self._s3_client = None  # boto3 clients are not fork-safe: --jobs forks after close()
         connection, self._connection = self._connection, None
         if connection is not None:
             with contextlib.suppress(Exception):  # a dead socket cannot say goodbye
@@ -238,6 +249,11 @@ class RedshiftWarehouse(PostgresWarehouse):
         self.execute(MIGRATIONS_TABLE)
         self.execute("BEGIN")
         self.execute("LOCK schema_migrations")
+
+    def session_alive(self, session: int | None) -> bool:
+        """Sessions are listed in STV_SESSIONS, not pg_stat_activity
+        (https://docs.aws.amazon.com/redshift/latest/dg/r_STV_SESSIONS.html)."""
+        return bool(self.execute("SELECT 1 FROM stv_sessions WHERE process = ?", (session,)))
 
     def create_reporting_role(self, role: str, password: str | None) -> None:
         """A Redshift user that can only read (https://docs.aws.amazon.com/redshift/latest/dg/r_GRANT.html).
