@@ -35,8 +35,14 @@ class Services:
     """Migrations this start applied (none when the schema was up to date)."""
 
     def sources(self, folder: Path | str | None = None) -> list[Source]:
-        """The raw files below ``folder`` (the landing folder by default), oldest first."""
-        return sources.list_folder(Path(folder) if folder else self.settings.landing)
+        """The raw files below ``folder`` or ``s3://bucket/prefix`` (the landing folder by
+        default), oldest first."""
+        location = str(folder) if folder else self.settings.landing
+        if location.startswith("s3://"):
+            from cafe_etl.extract.s3 import S3Storage
+
+            return S3Storage().list(location)
+        return sources.list_folder(Path(location))
 
     def start_run(self, files: list[Source], *, force: bool = False) -> Run | ParallelRun:
         """A run over ``files`` with the configured loader processes; ``wait()`` for it."""

@@ -112,9 +112,9 @@ def _load(services: Services, sources: list[Source], force: bool = False) -> Run
 def run(
     ctx: typer.Context,
     source: Annotated[
-        Path | None,
+        str | None,
         typer.Argument(
-            help="Folder searched recursively for *.csv"
+            help="Folder searched recursively for *.csv, or s3://BUCKET/PREFIX"
             " [default: data/landing; env CAFE_ETL_LANDING].",
             show_default=False,
         ),
@@ -170,7 +170,7 @@ def demo(
     result = write_files(landing, branches=120, days=7, start=date(2026, 11, 16), seed=42)
     console.print(f"generated {len(result.files):,} till exports in {landing}")
     warehouse_path = folder / "cafe.duckdb"
-    settings = load_settings(warehouse=f"duckdb:///{warehouse_path}", landing=landing, jobs=1)
+    settings = load_settings(warehouse=f"duckdb:///{warehouse_path}", landing=str(landing), jobs=1)
     if settings.token_key is None:
         settings = settings.model_copy(update={"token_key": _demo_key()})
     with bootstrap(ctx, settings, loading=True, create=True) as services:

@@ -177,3 +177,42 @@ def _aws_errors(doing: str) -> Iterator[None]:
         yield
     except (BotoCoreError, ClientError) as error:
         raise WarehouseError(f"{doing}: {error}") from None
+
+
+# -- the serverless load path (issue 12): one COPY per table for a whole queue batch -------
+
+
+def parquet_manifest(objects: Sequence[tuple[str, int]]) -> bytes:
+    """A COPY manifest listing Parquet objects: each ``mandatory`` (a missing object fails the
+    COPY rather than loading the batch short) with the ``content_length`` in bytes that a
+    manifest of columnar files requires
+    (https://docs.aws.amazon.com/redshift/latest/dg/loading-data-files-using-manifest.html)."""
+    import json
+
+    entries = [
+        {"url": uri, "mandatory": True, "meta": {"content_length": size}} for uri, size in objects
+    ]
+    return json.dumps({"entries": entries}).encode()
+
+
+def manifest_copy_statement(table_name: str, manifest_uri: str, iam_role: str) -> str:
+    return (
+        f"COPY {table_name} FROM '{manifest_uri}' IAM_ROLE '{iam_role}' FORMAT AS PARQUET MANIFEST"
+    )
+
+
+def copy_manifest(
+    warehouse: RedshiftWarehouse, table_name: str, objects: Sequence[tuple[str, int]], s3: Any
+) -> None:
+    """One COPY of every listed Parquet object into ``table_name``: the manifest is written
+    under the warehouse's staging prefix with the ``s3`` client, and removed afterwards."""
+    bucket, _, prefix = warehouse.staging.removeprefix("s3://").partition("/")
+    key = "/".join(p for p in (prefix, uuid.uuid4().hex, f"{table_name}.manifest") if p)
+    with _aws_errors(f"cannot write a COPY manifest in {warehouse.staging}"):
+        s3.put_object(Bucket=bucket, Key=key, Body=parquet_manifest(objects))
+    try:
+        warehouse.execute(manifest_copy_statement(table_name, f"s3://{bucket}/{key}",
+                                                  warehouse.iam_role))  # fmt: skip
+    finally:
+        with _aws_errors(f"cannot remove the COPY manifest s3://{bucket}/{key}"):
+            s3.delete_object(Bucket=bucket, Key=key)
