@@ -115,3 +115,37 @@ def _errors(doing: str, *, unreadable: bool = False) -> Iterator[None]:
         raise kind(f"{doing}: {code or error}") from None
     except BotoCoreError as error:
         raise kind(f"{doing}: {error}") from None
+
+
+@dataclass(frozen=True)
+class ObjectEvent:
+    """One S3 ``ObjectCreated`` record: the object version and its per-key sequencer."""
+
+    where: S3Location
+    sequencer: str | None
+
+
+class BadEvent(ValueError):
+    """A queue message that is not an S3 event notification."""
+
+
+def object_events(body: str) -> list[ObjectEvent]:
+    """The ``ObjectCreated`` records of an S3 event notification (several per message are
+    possible; the ``s3:TestEvent`` S3 sends when notifications are set up has none)."""
+    import json
+
+    try:
+        message = json.loads(body)
+        if message.get("Event") == "s3:TestEvent":
+            return []
+        events = []
+        for record in message["Records"]:
+            if not str(record.get("eventName", "")).startswith("ObjectCreated"):
+                continue
+            found = record["s3"]["object"]
+            where = S3Location(record["s3"]["bucket"]["name"], event_key(found["key"]),
+                               found.get("versionId"))  # fmt: skip
+            events.append(ObjectEvent(where, found.get("sequencer")))
+        return events
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise BadEvent(f"not an S3 event notification ({type(error).__name__}: {error})") from None
