@@ -75,3 +75,11 @@ def handler(event: dict[str, Any], context: Any) -> Mapping[str, object]:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+
+
+def shutdown() -> None:
+    """Close the warehouse connection, as a container's end does."""
+    global _service
+    if _service is not None:
+        _service.warehouse.close()
+        _service = None

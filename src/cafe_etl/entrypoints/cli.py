@@ -258,6 +258,42 @@ def init_db(
             console.print(f"role {reporting_role} can read every table and view")
 
 
+@app.command("local-aws")
+@_reports_errors
+def local_aws(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="Folder whose *.csv files are uploaded.")],
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Run the serverless flow on an emulated AWS (moto on 127.0.0.1, built from
+    infra/template.yaml): upload SOURCE's files to the raw bucket, run both handlers until
+    the queues are empty, show what the warehouse holds (PostgreSQL stands in for Redshift)."""
+    from cafe_etl.analytics.status import read_status
+    from cafe_etl.entrypoints.render import status_tables
+
+    settings = load_settings(warehouse=warehouse)
+    _emulate(settings, source)
+    with bootstrap(ctx, settings) as services:
+        for table in status_tables(read_status(services.warehouse), by_branch=False):
+            console.print(table)
+
+
+def _emulate(settings: Settings, source: Path) -> None:
+    from cafe_etl.entrypoints.local_aws import LocalAws
+
+    key = settings.token_key.get_secret_value() if settings.token_key else None
+    emulated = LocalAws(settings.warehouse, token_key=key)
+    try:
+        uploaded = emulated.upload_folder(source)
+        batches = emulated.pump(rounds=10_000)
+        console.print(f"uploaded {uploaded:,} files; {batches:,} handler batches")
+        for name in ("RawEventsDeadLetterQueue", "CleanEventsDeadLetterQueue"):
+            if dead := len(list(emulated.messages(name))):
+                console.print(f"[red]{dead} messages in {name}[/]")
+    finally:
+        emulated.close()
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 

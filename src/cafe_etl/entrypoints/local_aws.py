@@ -1,0 +1,359 @@
+"""The serverless flow on an emulated AWS: moto's threaded server on the loopback address,
+its buckets, queues, notification and SSM parameters made from ``infra/template.yaml``'s own
+resource definitions, and a poller that plays the two SQS event source mappings.
+
+The poller does what Lambda's does: it receives up to the mapping's ``BatchSize`` messages
+with the queue's visibility timeout, calls the handler in-process with a genuine SQS event,
+deletes only the messages not in ``batchItemFailures`` (none when the handler raises), and
+leaves the rest for SQS to deliver again, to the dead-letter queue after ``maxReceiveCount``.
+The one liberty: a failed message's visibility timeout is ended at once (time passes).
+The handlers reach moto through ``AWS_ENDPOINT_URL`` and plain boto3: no test-only path.
+Needs the dev dependencies (moto's server, cfn-lint's template reader).
+"""
+
+import importlib
+import json
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from cafe_etl.errors import ConfigError
+
+STACK, ACCOUNT, REGION = "cafe-local", "123456789012", "eu-west-2"
+TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "template.yaml"
+HANDLERS = {
+    "TransformFunction": "cafe_etl.entrypoints.aws_transform",
+    "LoadFunction": "cafe_etl.entrypoints.aws_load",
+}
+
+
+@dataclass
+class Mapping:
+    """One SQS event source mapping: a queue and the function it feeds."""
+
+    function: str
+    queue: str
+    batch_size: int
+    visibility: int
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = ""
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+class Template:
+    """The template's resources, with ``Ref``/``GetAtt``/``Sub`` resolved as a stack named
+    ``cafe-local`` in account 123456789012 would resolve them."""
+
+    def __init__(self, path: Path = TEMPLATE, endpoint: str = "") -> None:
+        from cfnlint.decode import decode_str
+
+        self.body, problems = decode_str(path.read_text())
+        if problems or self.body is None:
+            raise ValueError(f"{path}: {problems}")
+        self.endpoint = endpoint
+        self.resources: dict[str, Any] = self.body["Resources"]
+        self.parameters = {n: p.get("Default") for n, p in self.body["Parameters"].items()}
+
+    def name(self, logical: str) -> str:
+        """The physical name: the bucket's own, or a queue named after its logical ID."""
+        props = self.resources[logical].get("Properties", {})
+        return str(self.resolve(props.get("BucketName", logical)))
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1:
+            (function, argument), = value.items()  # fmt: skip
+            if function == "Ref":
+                return self._ref(argument)
+            if function == "Fn::GetAtt":
+                return self._attribute(*argument)
+            if function == "Fn::Sub":
+                return self._sub(argument)
+        if isinstance(value, dict):
+            return {key: self.resolve(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        return value
+
+    def _ref(self, name: str) -> Any:
+        pseudo = {"AWS::StackName": STACK, "AWS::AccountId": ACCOUNT, "AWS::Region": REGION,
+                  "AWS::Partition": "aws"}  # fmt: skip
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        if self.resources[name]["Type"] == "AWS::SQS::Queue":
+            return f"{self.endpoint}/{ACCOUNT}/{self.name(name)}"
+        return self.name(name)
+
+    def _attribute(self, logical: str, attribute: str) -> str:
+        kind = self.resources[logical]["Type"]
+        if kind == "AWS::SQS::Queue" and attribute == "Arn":
+            return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.name(logical)}"
+        if kind == "AWS::SQS::Queue" and attribute == "QueueName":
+            return self.name(logical)
+        if kind == "AWS::S3::Bucket" and attribute == "Arn":
+            return f"arn:aws:s3:::{self.name(logical)}"
+        raise ValueError(f"cannot emulate {logical}.{attribute}")
+
+    def _sub(self, text: str) -> str:
+        import re
+
+        def one(match: re.Match[str]) -> str:
+            name, _, attribute = match[1].partition(".")
+            value = self._attribute(name, attribute) if attribute else self._ref(name)
+            return str(value)
+
+        return re.sub(r"\$\{([^}]+)\}", one, text)
+
+    def of_type(self, kind: str) -> list[str]:
+        return [name for name, r in self.resources.items() if r["Type"] == kind]
+
+    def mappings(self) -> dict[str, Mapping]:
+        """The functions' SQS event sources, by function."""
+        found = {}
+        for function in self.of_type("AWS::Serverless::Function"):
+            for event in self.resources[function]["Properties"].get("Events", {}).values():
+                if event["Type"] == "SQS":
+                    queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
+                    visibility = self.resources[queue]["Properties"]["VisibilityTimeout"]
+                    found[function] = Mapping(function, queue, event["Properties"]["BatchSize"],
+                                              visibility)  # fmt: skip
+        return found
+
+    def environment(self) -> dict[str, str]:
+        variables = self.body["Globals"]["Function"]["Environment"]["Variables"]
+        return {name: str(self.resolve(value)) for name, value in variables.items()}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class LocalAws:
+    """moto on 127.0.0.1 with the template's storage, queues and parameters; ``pump()`` runs
+    the event source mappings until the queues are empty."""
+
+    def __init__(self, warehouse: str, *, token_key: str | None, password: str = "unused",
+                 template: Path = TEMPLATE) -> None:  # fmt: skip
+        import logging
+
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
+
+        self.port = free_port()
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._reset()  # moto keeps one state per process: start from an empty account
+        self.template = Template(template, self.endpoint)
+        self.env = {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                    "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
+                    **self.template.environment(), "CAFE_ETL_WAREHOUSE": warehouse}  # fmt: skip
+        os.environ.update(self.env)
+        self.mappings = self.template.mappings()
+        self.handlers: dict[str, ModuleType] = {}
+        self._create(token_key, password)
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
+
+    def _create(self, token_key: str | None, password: str) -> None:
+        template, s3, sqs = self.template, self.client("s3"), self.client("sqs")
+        queues = template.of_type("AWS::SQS::Queue")
+        for queue in sorted(queues, key=lambda q: "RedrivePolicy" in template.resources[q].get(
+                "Properties", {})):  # fmt: skip
+            props = template.resolve(template.resources[queue].get("Properties", {}))
+            attributes = {k: json.dumps(v) if isinstance(v, dict) else str(v)
+                          for k, v in props.items() if k in _QUEUE_ATTRIBUTES}  # fmt: skip
+            sqs.create_queue(QueueName=template.name(queue), Attributes=attributes)
+        for bucket in template.of_type("AWS::S3::Bucket"):
+            self._create_bucket(s3, bucket)
+        secrets = {"TokenKeyParameterName": token_key, "RedshiftPasswordParameterName": password}
+        for parameter, value in secrets.items():
+            if value is not None:
+                self.client("ssm").put_parameter(Name=template.parameters[parameter],
+                                                 Value=value, Type="SecureString")  # fmt: skip
+
+    def _create_bucket(self, s3: Any, logical: str) -> None:
+        props = self.template.resolve(self.template.resources[logical]["Properties"])
+        name = props["BucketName"]
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+        if "VersioningConfiguration" in props:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props[
+                "VersioningConfiguration"])  # fmt: skip
+        notify = props.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
+        configs = [{"QueueArn": q["Queue"], "Events": [q["Event"]],
+                    "Filter": {"Key": {"FilterRules": q["Filter"]["S3Key"]["Rules"]}}}
+                   for q in notify]  # fmt: skip
+        if configs:
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration={"QueueConfigurations": configs}
+            )
+
+    # -- the event source mappings -----------------------------------------------------------
+
+    def queue_url(self, logical: str) -> str:
+        return str(self.template._ref(logical))
+
+    def handler(self, function: str) -> ModuleType:
+        """The function's handler module, imported at its first call (its cold start)."""
+        if function not in self.handlers:  # loaded afresh: nothing cached from another run
+            self.handlers[function] = importlib.reload(importlib.import_module(HANDLERS[function]))
+        return self.handlers[function]
+
+    def cold_start(self) -> None:
+        """New containers: each handler module is loaded afresh (what it cached is gone)."""
+        for module in self.handlers.values():
+            if hasattr(module, "shutdown"):
+                module.shutdown()
+            importlib.reload(module)
+
+    def receive(self, function: str) -> list[dict[str, Any]]:
+        """One batch as Lambda's poller takes it, as the records of a genuine SQS event."""
+        mapping, sqs = self.mappings[function], self.client("sqs")
+        url = self.queue_url(mapping.queue)
+        records: list[dict[str, Any]] = []
+        while len(records) < mapping.batch_size:
+            got = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=min(10, mapping.batch_size - len(records)),
+                VisibilityTimeout=mapping.visibility, MessageSystemAttributeNames=["All"],
+            ).get("Messages", [])  # fmt: skip
+            if not got:
+                break
+            records += [_record(message, self.template._attribute(mapping.queue, "Arn"))
+                        for message in got]  # fmt: skip
+        return records
+
+    def invoke(self, function: str, records: list[dict[str, Any]]) -> list[str]:
+        """Call the handler with these records; delete the ones it did not fail; return the
+        failed message IDs (all of them when it raised), made visible again."""
+        context = LambdaContext(function, invoked_function_arn=(
+            f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"))  # fmt: skip
+        try:
+            result = self.handler(function).handler({"Records": records}, context)
+            failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+        except Exception:
+            failed = {record["messageId"] for record in records}
+        self._settle(function, records, failed)
+        return sorted(failed)
+
+    def _settle(self, function: str, records: list[dict[str, Any]], failed: set[str]) -> None:
+        sqs, url = self.client("sqs"), self.queue_url(self.mappings[function].queue)
+        done = [r for r in records if r["messageId"] not in failed]
+        for start in range(0, len(done), 10):
+            entries = [{"Id": str(i), "ReceiptHandle": r["receiptHandle"]}
+                       for i, r in enumerate(done[start : start + 10])]  # fmt: skip
+            sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+        for record in records:
+            if record["messageId"] in failed:  # its visibility timeout runs out at once
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record[
+                    "receiptHandle"], VisibilityTimeout=0)  # fmt: skip
+
+    def pump(self, rounds: int = 100) -> int:
+        """Run both mappings until their queues are empty (or ``rounds`` batches); the number
+        of batches handled. The raw-events queue is drained before each load batch is taken,
+        as the load mapping's batching window lets the evening's wave gather."""
+        handled = 0
+        for _ in range(rounds):
+            busy = False
+            for function in ("TransformFunction", "LoadFunction"):
+                while records := self.receive(function):
+                    self.invoke(function, records)
+                    busy, handled = True, handled + 1
+                    if function == "LoadFunction":
+                        break
+            if not busy:
+                break
+        return handled
+
+    def messages(self, logical: str) -> Iterator[dict[str, Any]]:
+        """Every message on a queue, left there (received with no visibility timeout)."""
+        sqs, url, seen = self.client("sqs"), self.queue_url(logical), set()
+        for _ in range(100):
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+            fresh = [m for m in got.get("Messages", []) if m["MessageId"] not in seen]
+            if not fresh:
+                return
+            for message in fresh:
+                seen.add(message["MessageId"])
+                yield message
+
+    def redrive(self, dead_letters: str, to: str) -> int:
+        """Move every message of a dead-letter queue back to its source queue. SQS's own
+        ``StartMessageMoveTask`` does this on AWS; moto has no such task, so the messages are
+        sent again and deleted, as the task itself does."""
+        sqs, moved = self.client("sqs"), 0
+        source, target = self.queue_url(dead_letters), self.queue_url(to)
+        while got := sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10,
+                                         VisibilityTimeout=30).get("Messages", []):  # fmt: skip
+            for message in got:
+                sqs.send_message(QueueUrl=target, MessageBody=message["Body"])
+                sqs.delete_message(QueueUrl=source, ReceiptHandle=message["ReceiptHandle"])
+                moved += 1
+        return moved
+
+    def upload(self, path: Path, key: str | None = None) -> str:
+        """Put a file in the raw bucket (its event goes to the raw-events queue); its key."""
+        key = key or path.name
+        self.client("s3").put_object(Bucket=self.raw_bucket, Key=key, Body=path.read_bytes())
+        return key
+
+    def upload_folder(self, folder: Path) -> int:
+        if not folder.is_dir():
+            raise ConfigError(f"{folder} is not a folder of raw files")
+        files = sorted(folder.rglob("*.csv"))
+        for path in files:
+            self.upload(path, str(path.relative_to(folder)))
+        return len(files)
+
+    @property
+    def raw_bucket(self) -> str:
+        return self.template.name("RawBucket")
+
+    @property
+    def clean_bucket(self) -> str:
+        return self.template.name("CleanBucket")
+
+    def _reset(self) -> None:
+        import urllib.request
+
+        reset = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(reset, timeout=10):
+            pass
+
+    def close(self) -> None:
+        for module in self.handlers.values():
+            if hasattr(module, "shutdown"):
+                module.shutdown()
+        self._reset()
+        self.server.stop()
+        for name in self.env:
+            os.environ.pop(name, None)
+
+
+_QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "RedrivePolicy")
+
+
+def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    """An SQS message as the record of a Lambda SQS event."""
+    return {
+        "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"], "attributes": message.get("Attributes", {}),
+        "messageAttributes": {}, "md5OfBody": message["MD5OfBody"], "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn, "awsRegion": REGION,
+    }  # fmt: skip
