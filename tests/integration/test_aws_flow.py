@@ -18,6 +18,7 @@ import pytest
 from cafe_etl.entrypoints.local_aws import LambdaContext, LocalAws
 from cafe_etl.errors import ConfigError
 from cafe_etl.generate import generate
+from conftest import Etl
 
 from .test_personal_data import write_identifying_inputs
 
@@ -37,8 +38,6 @@ def flow(postgres_url: str) -> Iterator[LocalAws]:
 
 def cli_run(folder: Path, url: str) -> dict[str, Any]:
     """What the CLI makes of a folder: the comparison for every case."""
-    from conftest import Etl
-
     etl = Etl(url, token_key=KEY)
     etl.run(folder)
     return contents(etl)
@@ -58,9 +57,7 @@ def contents(etl: Any) -> dict[str, Any]:
     return snapshot
 
 
-def warehouse(url: str) -> Any:
-    from conftest import Etl
-
+def warehouse(url: str) -> Etl:
     return Etl(url, token_key=KEY)
 
 

@@ -272,6 +272,10 @@ def local_aws(
     from cafe_etl.entrypoints.render import status_tables
 
     settings = load_settings(warehouse=warehouse)
+    if not settings.warehouse.startswith(("postgresql://", "postgres://")):
+        raise CafeEtlError(
+            "local-aws: give a PostgreSQL warehouse (-w postgresql://…), Redshift's stand-in"
+        )
     _emulate(settings, source)
     with bootstrap(ctx, settings) as services:
         for table in status_tables(read_status(services.warehouse), by_branch=False):

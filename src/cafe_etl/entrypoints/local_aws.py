@@ -164,6 +164,7 @@ class LocalAws:
                     **self.template.environment(), "CAFE_ETL_WAREHOUSE": warehouse}  # fmt: skip
         os.environ.update(self.env)
         self.mappings = self.template.mappings()
+        self._loggers = _logger_state()
         self.handlers: dict[str, ModuleType] = {}
         self._create(token_key, password)
 
@@ -342,8 +343,33 @@ class LocalAws:
                 module.shutdown()
         self._reset()
         self.server.stop()
+        _restore_loggers(self._loggers)  # the handlers' JSON logging ends with their containers
         for name in self.env:
             os.environ.pop(name, None)
+
+
+LoggerState = dict[str, tuple[list[Any], bool, int]]
+
+
+def _logger_state() -> LoggerState:
+    import logging
+
+    return {
+        name: (logger.handlers[:], logger.propagate, logger.level)
+        for name, logger in logging.root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
+
+
+def _restore_loggers(state: LoggerState) -> None:
+    """Loggers as they were before the handlers configured them (Powertools gives the
+    library's loggers its JSON handler and stops their propagation)."""
+    import logging
+
+    for name, logger in logging.root.manager.loggerDict.items():
+        if isinstance(logger, logging.Logger):
+            logger.handlers[:], logger.propagate, logger.level = state.get(
+                name, ([], True, logging.NOTSET))  # fmt: skip
 
 
 _QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "RedrivePolicy")

@@ -70,6 +70,8 @@ class LoadStaged(LoadFiles):
         self._stale: set[int] = set()
         self._sequencers: dict[int, str] = {}
         self._refused: dict[Key, Exception] = {}
+        self._accepted: set[str | None] = set()
+        """Token-key fingerprints the warehouse accepted (checked once per container)."""
 
     def load(self, files: Iterable[StagedFile]) -> StagedRun:
         """Load every staged file: together, or each alone when together fails."""
@@ -97,7 +99,9 @@ class LoadStaged(LoadFiles):
         verdicts: dict[str | None, Exception | None] = {}
         for fingerprint in {staged.key_fingerprint for staged in files}:
             try:
-                check_token_key(self.warehouse, fingerprint)
+                if fingerprint not in self._accepted:
+                    check_token_key(self.warehouse, fingerprint)
+                    self._accepted.add(fingerprint)
                 verdicts[fingerprint] = None
             except Exception as error:  # a refused key, or the warehouse down: retried
                 verdicts[fingerprint] = error

@@ -1,0 +1,96 @@
+"""The load side of the serverless flow on the Redshift adapter: a batch of staged files goes
+in one ``COPY … FORMAT AS PARQUET MANIFEST`` per table (played on the real PostgreSQL server
+by reading the manifest and its objects back, as ``test_redshift_path`` plays plain COPY),
+and the warehouse ends as the CLI leaves it."""
+
+import json
+import re
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cafe_etl.extract.s3 import S3Location, S3Storage
+from cafe_etl.generate import generate
+from cafe_etl.service.load_staged import LoadStaged
+from cafe_etl.service.stage_files import StageFiles
+from cafe_etl.transform.redact import Tokeniser
+from cafe_etl.warehouse.postgres import PostgresWarehouse
+from conftest import Etl
+
+from .test_redshift_path import ROLE, RedshiftOnPostgres, contents
+
+pytestmark = pytest.mark.postgres
+KEY = "staged-load-key"
+MANIFEST = re.compile(r"COPY (\w+) FROM '(s3://[^']+)' IAM_ROLE '[^']+' FORMAT AS PARQUET MANIFEST")
+
+
+class ManifestOnPostgres(RedshiftOnPostgres):
+    """Plays Redshift's manifest COPY: every entry read back (its content_length checked)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        copy = MANIFEST.fullmatch(sql)
+        if copy is None:
+            return super().execute(sql, params)
+        self.statements.append(sql)
+        s3 = boto3.client("s3")
+        manifest = json.loads(_get(s3, copy[2]))
+        parts = []
+        for entry in manifest["entries"]:
+            body = _get(s3, entry["url"])
+            assert entry["mandatory"] and entry["meta"]["content_length"] == len(body)
+            parts.append(pq.read_table(pa.BufferReader(body)))
+        PostgresWarehouse._copy(self, copy[1], pa.concat_tables(parts))
+        return []
+
+
+def _get(s3: Any, uri: str) -> bytes:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def test_a_batch_of_staged_files_loads_with_one_manifest_copy_per_table(
+    aws: None, postgres_url: str, tmp_path: Path, postgres_server_url: str
+) -> None:
+    import postgres_server
+
+    # GIVEN four branch files in a versioned raw bucket, staged by the transform side
+    files = generate(tmp_path / "landing", branches=4, days=1, start=date(2026, 12, 4)).files
+    s3 = boto3.client("s3")
+    s3.create_bucket(
+        Bucket="cafe-raw", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
+    )
+    s3.put_bucket_versioning(Bucket="cafe-raw", VersioningConfiguration={"Status": "Enabled"})
+    stage = StageFiles(S3Storage(), "cafe-clean", Tokeniser(KEY.encode()), token_key=KEY.encode())
+    staged = []
+    for path in files:
+        put = s3.put_object(Bucket="cafe-raw", Key=f"in/{path.name}", Body=path.read_bytes())
+        where = S3Location("cafe-raw", f"in/{path.name}", put["VersionId"])
+        staged.append(stage.stage(where, "00AA"))
+    # WHEN the load side takes them as one batch on the Redshift adapter
+    redshift_url = (
+        f"redshift://etl@cluster.example.com:5439/cafe?iam_role={ROLE}"
+        "&staging=s3://cafe-clean/manifests"
+    )
+    warehouse = ManifestOnPostgres(redshift_url, postgres_url)
+    warehouse.migrate()
+    run = LoadStaged(warehouse, S3Storage()).load([s for s in staged if s])
+    # THEN every file loaded in one manifest COPY per fact table, each listing all four
+    assert run.failed == {} and [o.status for o in run.outcomes] == ["loaded"] * 4
+    copies = [MANIFEST.fullmatch(s) for s in warehouse.statements if MANIFEST.fullmatch(s)]
+    assert sorted(c[1] for c in copies if c) == ["basket_items", "transactions"]
+    assert not s3.list_objects_v2(Bucket="cafe-clean", Prefix="manifests/").get("KeyCount")
+    # AND the warehouse holds what the CLI makes of the same files
+    reference = Etl(postgres_server.fresh_database(postgres_server_url), token_key=KEY)
+    reference.run(tmp_path / "landing")
+    assert contents(warehouse) == contents(reference)
+    # AND the same batch again changes nothing
+    again = LoadStaged(warehouse, S3Storage()).load([s for s in staged if s])
+    assert [o.status for o in again.outcomes] == ["unchanged"] * 4
+    assert contents(warehouse) == contents(reference)
+    warehouse.close()
