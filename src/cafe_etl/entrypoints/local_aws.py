@@ -362,12 +362,12 @@ def _logger_state() -> LoggerState:
 
 
 def _restore_loggers(state: LoggerState) -> None:
-    """Loggers as they were before the handlers configured them (Powertools gives the
-    library's loggers its JSON handler and stops their propagation)."""
+    """The library's loggers as they were before the handlers configured them (Powertools
+    gives them its JSON handler and stops their propagation)."""
     import logging
 
     for name, logger in logging.root.manager.loggerDict.items():
-        if isinstance(logger, logging.Logger):
+        if isinstance(logger, logging.Logger) and name.startswith("cafe_etl"):
             logger.handlers[:], logger.propagate, logger.level = state.get(
                 name, ([], True, logging.NOTSET))  # fmt: skip
 

@@ -10,6 +10,7 @@ object is fetched once. Keys in S3 event notifications are URL-encoded (``+`` fo
 """
 
 import contextlib
+import io
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -90,7 +91,7 @@ class S3Storage:
     def open(self, where: S3Location) -> BinaryIO:
         """The object's bytes as a seekable stream; ``Unreadable`` if it is gone."""
         extra = {"VersionId": where.version_id} if where.version_id else {}
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - returned open
+        spool = _Spool(max_size=SPOOL_BYTES)
         try:
             with _errors(f"cannot read {where.uri}", unreadable=True):
                 body = self.client.get_object(Bucket=where.bucket, Key=where.key, **extra)["Body"]
@@ -100,6 +101,14 @@ class S3Storage:
             raise
         spool.seek(0)
         return spool  # type: ignore[return-value]
+
+
+class _Spool(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
+    """A spooled body with no file number: ``sources.version_of`` then sees a stream, not a
+    local file whose time and size could change (``fileno()`` would move it to disk)."""
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("an S3 object has no file number")
 
 
 @contextlib.contextmanager
