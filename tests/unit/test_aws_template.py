@@ -1,7 +1,9 @@
 """The SAM template passes cfn-lint, and says what the flow relies on; sequencers order as
 AWS documents; a staged-file message carries what the ledger needs and nothing else."""
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,3 +52,26 @@ def test_a_staged_file_message_round_trips_and_nonsense_is_a_bad_message() -> No
     for body in ("", "{}", '{"format": 1}', "[1]"):
         with pytest.raises(BadMessage):
             StagedFile.from_json(body)
+
+
+def test_s3_notifications_give_decoded_keys_versions_and_sequencers() -> None:
+    from cafe_etl.extract.s3 import BadEvent, object_events
+
+    def record(name: str, found: dict[str, str]) -> dict[str, Any]:
+        return {"eventName": name, "s3": {"bucket": {"name": "raw"}, "object": found}}
+
+    encoded = "evening+2026%2Fst+albans_04-12-2026.csv"
+    records = [
+        record("ObjectCreated:Put", {"key": encoded, "versionId": "v2", "sequencer": "0A"}),
+        record("ObjectRemoved:Delete", {"key": "gone.csv"}),
+        record("ObjectCreated:Copy", {"key": "leeds.csv"}),
+    ]
+    events = object_events(json.dumps({"Records": records}))
+    assert [(e.where.key, e.where.version_id, e.sequencer) for e in events] == [
+        ("evening 2026/st albans_04-12-2026.csv", "v2", "0A"),
+        ("leeds.csv", None, None),
+    ]
+    assert events[0].where.uri == "s3://raw/evening%202026/st%20albans_04-12-2026.csv?versionId=v2"
+    assert object_events(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})) == []
+    with pytest.raises(BadEvent):
+        object_events("{not json")
