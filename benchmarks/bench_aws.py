@@ -21,7 +21,6 @@ from pathlib import Path
 sys.path[:0] = [str(Path(__file__).parents[1] / "tests")]
 
 import postgres_server  # noqa: E402
-
 from cafe_etl.entrypoints.local_aws import LocalAws  # noqa: E402
 from cafe_etl.generate import generate  # noqa: E402
 

@@ -333,3 +333,25 @@ def capture_logs(flow: LocalAws) -> io.StringIO:
         handler.setFormatter(formatter)
         logging.getLogger(name).addHandler(handler)
     return lines
+
+
+def test_a_file_that_fails_to_load_fails_only_its_own_message(
+    flow: LocalAws, six: list[Path]
+) -> None:
+    # GIVEN six staged files, one of whose clean objects has gone
+    for path in six:
+        flow.upload(path)
+    flow.invoke("TransformFunction", flow.receive("TransformFunction"))
+    records = flow.receive("LoadFunction")
+    lost = json.loads(records[2]["body"])
+    bucket, _, key = lost["objects"]["transactions"][0].removeprefix("s3://").partition("/")
+    flow.client("s3").delete_object(Bucket=bucket, Key=key)
+    # WHEN the load handler takes the batch
+    failed = flow.invoke("LoadFunction", records)
+    # THEN only that file's message fails; the other five are loaded, it has no row at all
+    assert failed == [records[2]["messageId"]]
+    state = warehouse(flow.env["CAFE_ETL_WAREHOUSE"])
+    ledger = {row["file_name"]: row["status"] for row in state.ledger()}
+    assert ledger == {path.name: "loaded" for path in six if path.name != lost["name"]}
+    assert state.scalar("SELECT COUNT(*) FROM transactions WHERE file_id = ?",
+                        (lost["file_id"],)) == 0  # fmt: skip
