@@ -133,15 +133,17 @@ def test_two_loads_of_overlapping_batches_at_once_load_each_file_once(
     flow.invoke("TransformFunction", flow.receive("TransformFunction"))
     records = flow.receive("LoadFunction")
     assert len(records) == 6
-    handler = flow.handler("LoadFunction").handler
+    handlers = [flow.handler("LoadFunction").handler, flow.container("LoadFunction").handler]
     results: list[Any] = []
-    # WHEN two invocations take overlapping batches (files 0-3 and 2-5) at the same moment
     context = LambdaContext("LoadFunction")
 
-    def invoke(part: list[dict[str, Any]]) -> None:
+    def invoke(handler: Any, part: list[dict[str, Any]]) -> None:
         results.append(handler({"Records": part}, context))
 
-    threads = [threading.Thread(target=invoke, args=(part,)) for part in (records[:4], records[2:])]
+    # WHEN two containers take overlapping batches (files 0-3 and 2-5) at the same moment
+    parts = (records[:4], records[2:])
+    pairs = zip(handlers, parts, strict=True)
+    threads = [threading.Thread(target=invoke, args=pair) for pair in pairs]
     for thread in threads:
         thread.start()
     for thread in threads:

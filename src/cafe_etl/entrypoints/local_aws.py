@@ -165,6 +165,7 @@ class LocalAws:
         os.environ.update(self.env)
         self.mappings = self.template.mappings()
         self._loggers = _logger_state()
+        self._containers: list[ModuleType] = []
         self.handlers: dict[str, ModuleType] = {}
         self._create(token_key, password)
 
@@ -216,6 +217,18 @@ class LocalAws:
         if function not in self.handlers:  # loaded afresh: nothing cached from another run
             self.handlers[function] = importlib.reload(importlib.import_module(HANDLERS[function]))
         return self.handlers[function]
+
+    def container(self, function: str) -> ModuleType:
+        """Another container of a function: its handler module loaded again, apart from the
+        first, with its own connection and caches (as two concurrent invocations have)."""
+        import importlib.util
+
+        spec = importlib.util.find_spec(HANDLERS[function])
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        self._containers.append(module)
+        return module
 
     def cold_start(self) -> None:
         """New containers: each handler module is loaded afresh (what it cached is gone)."""
@@ -338,7 +351,7 @@ class LocalAws:
             pass
 
     def close(self) -> None:
-        for module in self.handlers.values():
+        for module in [*self.handlers.values(), *self._containers]:
             if hasattr(module, "shutdown"):
                 module.shutdown()
         self._reset()

@@ -114,9 +114,9 @@ class LoadStaged(LoadFiles):
         self._ledger = None if not self.warehouse.concurrent_writers else Ledger([])
         self._staged, self._stale, self._sequencers = {}, set(), {}
         self._newest = {}
-        for staged in files:
+        for staged in files:  # oldest first: a later arrival wins unless it is ordered before
             best = self._newest.get(staged.name)
-            if best is None or newer(staged.sequencer, best.sequencer):
+            if best is None or not _ordered_before(staged, best.source_uri, best.sequencer):
                 self._newest[staged.name] = staged
         pending: deque[Source] = deque()
         for staged in files:
@@ -166,12 +166,13 @@ class LoadStaged(LoadFiles):
 
     def _is_stale(self, staged: StagedFile) -> bool:
         """An older version of its name than one loaded, or than another in this batch."""
-        if newer(self._newest[staged.name].sequencer, staged.sequencer):
+        if self._newest[staged.name] is not staged:
             return True
         current = self.ledger.current(staged.name)
         if current is None or current.sha256 == staged.sha256:
             return False
-        return newer(self._sequencers.get(current.file_id), staged.sequencer)
+        sequencer = self._sequencers.get(current.file_id)
+        return _ordered_before(staged, current.source_uri, sequencer)
 
     def _read(self, plans: list[_Plan], work: UnitOfWork, progress: object) -> None:
         """Each file to load from its staged objects: one COPY per table for them all."""
@@ -237,6 +238,14 @@ class LoadStaged(LoadFiles):
         )
         table = pa.table([ids, list(rows.values())], schema=SEQUENCERS)
         self.warehouse.insert_arrow("source_sequencers", table)
+
+
+def _ordered_before(staged: StagedFile, other_uri: str, other_sequencer: str | None) -> bool:
+    """True when ``staged`` is an earlier version of the same S3 key than the other one.
+    Sequencers order events of one key only; across keys (or without them) nothing is
+    known, and the later arrival wins, as in a folder."""
+    same_key = staged.source_uri.partition("?")[0] == other_uri.partition("?")[0]
+    return same_key and newer(other_sequencer, staged.sequencer)
 
 
 def _unique(files: Iterable[StagedFile]) -> list[StagedFile]:
