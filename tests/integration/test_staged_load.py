@@ -95,3 +95,34 @@ def test_a_batch_of_staged_files_loads_with_one_manifest_copy_per_table(
     assert [o.status for o in again.outcomes] == ["unchanged"] * 4
     assert contents(warehouse) == contents(connect(reference.url))
     warehouse.close()
+
+
+def test_versions_of_one_key_in_one_batch_load_only_the_newest_whatever_their_order(
+    aws: None, postgres_url: str, tmp_path: Path
+) -> None:
+    # GIVEN two versions of one key, the second a correction, staged with their sequencers
+    path = generate(tmp_path / "in", branches=1, days=1, start=date(2026, 12, 4)).files[0]
+    corrected = b"".join(path.read_bytes().splitlines(keepends=True)[:-3])
+    s3 = boto3.client("s3")
+    region = {"LocationConstraint": "eu-west-2"}
+    s3.create_bucket(Bucket="cafe-raw", CreateBucketConfiguration=region)
+    s3.put_bucket_versioning(Bucket="cafe-raw", VersioningConfiguration={"Status": "Enabled"})
+    stage = StageFiles(S3Storage(), "cafe-clean", Tokeniser(None))
+    versions = []
+    for body, sequencer in ((path.read_bytes(), "0062A1"), (corrected, "0062A2")):
+        put = s3.put_object(Bucket="cafe-raw", Key=path.name, Body=body)
+        where = S3Location("cafe-raw", path.name, put["VersionId"])
+        versions.append(stage.stage(where, sequencer))
+    newest, oldest = versions[1], versions[0]
+    assert newest and oldest
+    # WHEN they arrive in one batch, the correction first
+    warehouse = PostgresWarehouse(postgres_url)
+    warehouse.migrate()
+    run = LoadStaged(warehouse, S3Storage()).load([newest, oldest])
+    # THEN the correction is loaded and the original recorded as superseded, loading nothing
+    assert sorted(o.status for o in run.outcomes) == ["loaded", "superseded"]
+    ledger = dict(warehouse.execute("SELECT sha256, status FROM loaded_files"))
+    assert ledger == {newest.sha256: "loaded", oldest.sha256: "superseded"}
+    count = warehouse.execute("SELECT COUNT(*) FROM transactions")[0][0]
+    assert count == newest.summary.rows_loaded < oldest.summary.rows_loaded
+    warehouse.close()
