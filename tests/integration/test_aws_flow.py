@@ -222,11 +222,7 @@ def test_a_database_down_ends_in_the_dead_letter_queue_and_a_redrive_loads_it(
         assert dead_letters(flow) == {"RawEventsDeadLetterQueue": 0,
                                       "CleanEventsDeadLetterQueue": 6}  # fmt: skip
         # THEN, the database back, a redrive of the dead letters loads every file once
-        flow.env["CAFE_ETL_WAREHOUSE"] = postgres_url
-        import os
-
-        os.environ["CAFE_ETL_WAREHOUSE"] = postgres_url
-        flow.cold_start()
+        flow.update_environment(CAFE_ETL_WAREHOUSE=postgres_url)
         assert flow.redrive("CleanEventsDeadLetterQueue", "CleanEventsQueue") == 6
         flow.pump()
         assert served(flow) == expected

@@ -162,6 +162,7 @@ class LocalAws:
         self.env = {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": "testing",
                     "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
                     **self.template.environment(), "CAFE_ETL_WAREHOUSE": warehouse}  # fmt: skip
+        self._saved_env = {name: os.environ.get(name) for name in self.env}
         os.environ.update(self.env)
         self.mappings = self.template.mappings()
         self._loggers = _logger_state()
@@ -229,6 +230,15 @@ class LocalAws:
         spec.loader.exec_module(module)
         self._containers.append(module)
         return module
+
+    def update_environment(self, **variables: str) -> None:
+        """Change the functions' environment, as ``UpdateFunctionConfiguration`` does: the
+        next invocations start new containers."""
+        for name in variables:
+            self._saved_env.setdefault(name, os.environ.get(name))
+        self.env.update(variables)
+        os.environ.update(variables)
+        self.cold_start()
 
     def cold_start(self) -> None:
         """New containers: each handler module is loaded afresh (what it cached is gone)."""
@@ -357,8 +367,11 @@ class LocalAws:
         self._reset()
         self.server.stop()
         _restore_loggers(self._loggers)  # the handlers' JSON logging ends with their containers
-        for name in self.env:
-            os.environ.pop(name, None)
+        for name, value in self._saved_env.items():  # the environment as it was
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 LoggerState = dict[str, tuple[list[Any], bool, int]]
