@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cafe_etl.entrypoints.local_aws import TEMPLATE, Template
+from cafe_etl.entrypoints.aws_template import TEMPLATE, Template
 from cafe_etl.model import FileSummary
 from cafe_etl.service.staged import BadMessage, StagedFile, StagedObject, newer
 
