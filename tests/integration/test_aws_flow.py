@@ -18,7 +18,7 @@ import pytest
 from cafe_etl.entrypoints.local_aws import LambdaContext, LocalAws
 from cafe_etl.errors import ConfigError
 from cafe_etl.generate import generate
-from conftest import Etl
+from conftest import Cli, Etl
 
 from .test_personal_data import write_identifying_inputs
 
@@ -353,3 +353,19 @@ def test_a_file_that_fails_to_load_fails_only_its_own_message(
     assert ledger == {path.name: "loaded" for path in six if path.name != lost["name"]}
     assert state.scalar("SELECT COUNT(*) FROM transactions WHERE file_id = ?",
                         (lost["file_id"],)) == 0  # fmt: skip
+
+
+def test_the_local_aws_command_runs_the_flow_and_shows_what_was_loaded(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    files = branch_files(tmp_path / "evening", 3)
+    cli = Cli({"CAFE_ETL_TOKEN_KEY": KEY})
+    result = cli("local-aws", tmp_path / "evening", "-w", postgres_url)
+    assert result.exit_code == 0, result.output
+    assert "uploaded 3 files" in result.output
+    ledger = warehouse(postgres_url).ledger()
+    assert sorted((r["file_name"], r["status"]) for r in ledger) == sorted(
+        (path.name, "loaded") for path in files
+    )
+    refused = cli("local-aws", tmp_path / "evening", "-w", f"duckdb:///{tmp_path}/x.duckdb")
+    assert refused.exit_code == 1 and "give a PostgreSQL warehouse" in refused.output
