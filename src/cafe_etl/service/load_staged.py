@@ -16,7 +16,7 @@ ledger re-read under them, replacement, the ledger rows); what differs:
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -288,8 +288,3 @@ def _manifest_copier(warehouse: Warehouse) -> Callable[..., None] | None:
 
 def _not_opened() -> BinaryIO:
     raise AssertionError("a staged file is loaded from its clean objects, never reopened")
-
-
-def for_messages(bodies: Sequence[str]) -> list[StagedFile]:
-    """Parse message bodies (``BadMessage`` for the first that is not a staged file)."""
-    return [StagedFile.from_json(body) for body in bodies]
