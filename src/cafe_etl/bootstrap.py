@@ -8,15 +8,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cafe_etl.config import Settings
 from cafe_etl.errors import ConfigError
 from cafe_etl.extract import sources
+from cafe_etl.extract.s3 import S3Storage
 from cafe_etl.extract.sources import Source
 from cafe_etl.load.unit_of_work import Hook
 from cafe_etl.service.load_files import LoadFiles
+from cafe_etl.service.load_staged import LoadStaged
 from cafe_etl.service.maintenance import Maintenance
 from cafe_etl.service.parallel import ParallelRun, Run, start_run
+from cafe_etl.service.stage_files import StageFiles
+from cafe_etl.service.staged import StagedFile
 from cafe_etl.service.token_key import check_token_key
 from cafe_etl.transform.file import Reader, arrow_first
 from cafe_etl.transform.redact import Tokeniser, key_fingerprint
@@ -36,8 +41,14 @@ class Services:
     """Migrations this start applied (none when the schema was up to date)."""
 
     def sources(self, folder: Path | str | None = None) -> list[Source]:
-        """The raw files below ``folder`` (the landing folder by default), oldest first."""
-        return sources.list_folder(Path(folder) if folder else self.settings.landing)
+        """The raw files below ``folder`` or ``s3://bucket/prefix`` (the landing folder by
+        default), oldest first."""
+        location = str(folder) if folder else self.settings.landing
+        if location.startswith("s3://"):
+            from cafe_etl.extract.s3 import S3Storage
+
+            return S3Storage().list(location)
+        return sources.list_folder(Path(location))
 
     def start_run(self, files: list[Source], *, force: bool = False) -> Run | ParallelRun:
         """A run over ``files`` with the configured loader processes; ``wait()`` for it."""
@@ -95,3 +106,48 @@ def bootstrap(
         yield Services(settings, warehouse, load, Maintenance(warehouse, hook=hook), applied)
     finally:
         warehouse.close()
+
+
+# -- the serverless flow (issue 12): what the Lambda handlers start from ---------------------
+
+
+@dataclass(frozen=True)
+class TransformWiring:
+    """The transform handler's services: stage a raw object, send its message."""
+
+    stage: StageFiles
+    queue_url: str
+    sqs: Any
+
+    def send(self, staged: StagedFile) -> None:
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=staged.to_json())
+
+
+def transform_wiring(settings: Settings) -> TransformWiring:
+    """Clean bucket, clean queue and token key from the settings (the key from SSM when
+    ``CAFE_ETL_TOKEN_KEY_PARAMETER`` names it); a missing one fails naming it."""
+    import boto3
+
+    settings.required("clean_bucket", "clean_queue_url")
+    key = settings.token_key_bytes
+    stage = StageFiles(
+        S3Storage(), str(settings.clean_bucket), Tokeniser(key), token_key=key,
+        prefix=settings.clean_prefix, batch_rows=settings.chunk_rows,
+    )  # fmt: skip
+    return TransformWiring(stage, str(settings.clean_queue_url), boto3.client("sqs"))
+
+
+def load_wiring(
+    settings: Settings, *, warehouse: Warehouse | None = None, hook: Hook | None = None
+) -> LoadStaged:
+    """The load handler's service on a migrated warehouse, kept open between invocations
+    (a lost connection is made again on next use); ``close()`` its warehouse when done."""
+    if warehouse is None:
+        password = settings.warehouse_password()
+        warehouse = connect(settings.warehouse, create=False, password=password)
+    try:
+        warehouse.migrate()
+    except BaseException:
+        warehouse.close()
+        raise
+    return LoadStaged(warehouse, S3Storage(), hook=hook)

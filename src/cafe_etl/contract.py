@@ -98,3 +98,16 @@ def product_table(items: Mapping[int, Item]) -> pa.Table:
         ],
         schema=PRODUCTS,
     )
+
+
+PARQUET_OPTIONS: dict[str, object] = {
+    "compression": "snappy",
+    "version": "1.0",
+    "coerce_timestamps": "us",
+    "allow_truncated_timestamps": False,
+    "use_deprecated_int96_timestamps": False,
+}
+"""How every Parquet file of the contract's tables is written, for Redshift's COPY above all:
+format 1.0 logical types and no INT96, as AWS SDK for pandas writes Parquet for Redshift COPY
+(awswrangler/s3/_write_parquet.py); unlike its default of milliseconds, microseconds,
+Redshift's TIMESTAMP precision: a nanosecond value fails the write rather than being cut."""

@@ -112,9 +112,9 @@ def _load(services: Services, sources: list[Source], force: bool = False) -> Run
 def run(
     ctx: typer.Context,
     source: Annotated[
-        Path | None,
+        str | None,
         typer.Argument(
-            help="Folder searched recursively for *.csv"
+            help="Folder searched recursively for *.csv, or s3://BUCKET/PREFIX"
             " [default: data/landing; env CAFE_ETL_LANDING].",
             show_default=False,
         ),
@@ -170,7 +170,7 @@ def demo(
     result = write_files(landing, branches=120, days=7, start=date(2026, 11, 16), seed=42)
     console.print(f"generated {len(result.files):,} till exports in {landing}")
     warehouse_path = folder / "cafe.duckdb"
-    settings = load_settings(warehouse=f"duckdb:///{warehouse_path}", landing=landing, jobs=1)
+    settings = load_settings(warehouse=f"duckdb:///{warehouse_path}", landing=str(landing), jobs=1)
     if settings.token_key is None:
         settings = settings.model_copy(update={"token_key": _demo_key()})
     with bootstrap(ctx, settings, loading=True, create=True) as services:
@@ -256,6 +256,46 @@ def init_db(
                 reporting_role, password.get_secret_value() if password else None
             )
             console.print(f"role {reporting_role} can read every table and view")
+
+
+@app.command("local-aws")
+@_reports_errors
+def local_aws(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="Folder whose *.csv files are uploaded.")],
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Run the serverless flow on an emulated AWS (moto on 127.0.0.1, built from
+    infra/template.yaml): upload SOURCE's files to the raw bucket, run both handlers until
+    the queues are empty, show what the warehouse holds (PostgreSQL stands in for Redshift)."""
+    from cafe_etl.analytics.status import read_status
+    from cafe_etl.entrypoints.render import status_tables
+
+    settings = load_settings(warehouse=warehouse)
+    if not settings.warehouse.startswith(("postgresql://", "postgres://")):
+        raise CafeEtlError(
+            "local-aws: give a PostgreSQL warehouse (-w postgresql://…), Redshift's stand-in"
+        )
+    _emulate(settings, source)
+    with bootstrap(ctx, settings) as services:
+        for table in status_tables(read_status(services.warehouse), by_branch=False):
+            console.print(table)
+
+
+def _emulate(settings: Settings, source: Path) -> None:
+    from cafe_etl.entrypoints.local_aws import LocalAws
+
+    key = settings.token_key.get_secret_value() if settings.token_key else None
+    emulated = LocalAws(settings.warehouse, token_key=key)
+    try:
+        uploaded = emulated.upload_folder(source)
+        batches = emulated.pump(rounds=10_000)
+        console.print(f"uploaded {uploaded:,} files; {batches:,} handler batches")
+        for name in ("RawEventsDeadLetterQueue", "CleanEventsDeadLetterQueue"):
+            if dead := len(list(emulated.messages(name))):
+                console.print(f"[red]{dead} messages in {name}[/]")
+    finally:
+        emulated.close()
 
 
 def _plural(count: int, noun: str) -> str:

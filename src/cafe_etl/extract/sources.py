@@ -1,4 +1,4 @@
-"""Where raw files come from: a local folder now, S3 later, behind the same small shape."""
+"""Where raw files come from: a local folder or S3 (``extract/s3.py``), behind one small shape."""
 
 import codecs
 import errno
@@ -75,10 +75,14 @@ def list_folder(folder: Path) -> list[Source]:
 
 
 def open_uri(uri: str) -> Source:
-    """The source a ledger row points at (``file://`` URIs)."""
+    """The source a ledger row points at (``file://`` or ``s3://`` URIs)."""
     parsed = urlparse(uri)
+    if parsed.scheme == "s3":
+        from cafe_etl.extract.s3 import S3Storage, parse_uri
+
+        return S3Storage().source(parse_uri(uri))
     if parsed.scheme != "file":
-        raise ConfigError(f"cannot read {uri}: only file:// sources are supported here")
+        raise ConfigError(f"cannot read {uri}: only file:// and s3:// sources are supported")
     path = Path(unquote(parsed.path))
     if not path.is_file():
         raise ConfigError(f"raw file {path} is gone: restore it, or run cafe-etl forget")
@@ -96,15 +100,7 @@ def inspect_source(source: Source) -> Inspection:
 
     A file written to while it is hashed is ``Unreadable`` too: the next run reads it.
     """
-    try:
-        name, uri = source.name.encode(), source.uri.encode()
-    except UnicodeEncodeError:
-        raise Unreadable("its name is not UTF-8: rename it") from None
-    if len(name) > NAME_BYTES or len(uri) > URI_BYTES:
-        raise Unreadable(
-            f"its name or location is longer than the ledger holds ({NAME_BYTES} and"
-            f" {URI_BYTES} bytes): move or rename it"
-        )
+    check_storable(source)
     try:
         with source.open() as stream:
             before = version_of(stream)
@@ -115,6 +111,19 @@ def inspect_source(source: Source) -> Inspection:
     if before != after:  # a till still writing it: never a reason to stop the run
         raise Unreadable("it changed while it was being read: tried again next run")
     return replace(inspection, version=after)
+
+
+def check_storable(source: Source) -> None:
+    """``Unreadable`` for a name or location the ledger cannot hold."""
+    try:
+        name, uri = source.name.encode(), source.uri.encode()
+    except UnicodeEncodeError:
+        raise Unreadable("its name is not UTF-8: rename it") from None
+    if len(name) > NAME_BYTES or len(uri) > URI_BYTES:
+        raise Unreadable(
+            f"its name or location is longer than the ledger holds ({NAME_BYTES} and"
+            f" {URI_BYTES} bytes): move or rename it"
+        )
 
 
 def version_of(stream: BinaryIO) -> tuple[int, int] | None:

@@ -44,6 +44,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cafe_etl.contract import PARQUET_OPTIONS
 from cafe_etl.errors import ConfigError, TransientError, WarehouseError
 from cafe_etl.warehouse.base import MIGRATIONS_TABLE
 from cafe_etl.warehouse.postgres import PostgresWarehouse, _identifier, reporting_grants
@@ -56,16 +57,6 @@ INSERTED_AS_VALUES = frozenset({"loaded_files"})
 VALUES_ROWS = 500
 """Rows an ``INSERT … VALUES`` statement carries (13 columns: 6,500 bind parameters)."""
 CONNECT_TIMEOUT = 10
-PARQUET_OPTIONS: dict[str, Any] = {
-    "compression": "snappy",
-    "version": "1.0",
-    "coerce_timestamps": "us",
-    "allow_truncated_timestamps": False,
-    "use_deprecated_int96_timestamps": False,
-}
-"""Format 1.0 logical types and no INT96, as AWS SDK for pandas writes Parquet for Redshift
-COPY (awswrangler/s3/_write_parquet.py); unlike its default of milliseconds, microseconds,
-Redshift's TIMESTAMP precision: a nanosecond value fails the write rather than being cut."""
 PASSWORD_CHARACTERS = frozenset(chr(code) for code in range(33, 127)) - set("'\"\\/@")
 _LOST_STATES = ("08", "57P")  # connection exceptions; the server shutting the session
 
@@ -366,3 +357,42 @@ def _aws_errors(doing: str) -> Iterator[None]:
         yield
     except (BotoCoreError, ClientError) as error:
         raise WarehouseError(f"{doing}: {error}") from None
+
+
+# -- the serverless load path (issue 12): one COPY per table for a whole queue batch -------
+
+
+def parquet_manifest(objects: Sequence[tuple[str, int]]) -> bytes:
+    """A COPY manifest listing Parquet objects: each ``mandatory`` (a missing object fails the
+    COPY rather than loading the batch short) with the ``content_length`` in bytes that a
+    manifest of columnar files requires
+    (https://docs.aws.amazon.com/redshift/latest/dg/loading-data-files-using-manifest.html)."""
+    import json
+
+    entries = [
+        {"url": uri, "mandatory": True, "meta": {"content_length": size}} for uri, size in objects
+    ]
+    return json.dumps({"entries": entries}).encode()
+
+
+def manifest_copy_statement(table_name: str, manifest_uri: str, iam_role: str) -> str:
+    return (
+        f"COPY {table_name} FROM '{manifest_uri}' IAM_ROLE '{iam_role}' FORMAT AS PARQUET MANIFEST"
+    )
+
+
+def copy_manifest(
+    warehouse: RedshiftWarehouse, table_name: str, objects: Sequence[tuple[str, int]]
+) -> None:
+    """One COPY of every listed Parquet object into ``table_name``: the manifest is written
+    under the warehouse's staging prefix and removed afterwards (a failed removal is logged,
+    never raised over the COPY's own outcome)."""
+    bucket, _, prefix = warehouse.staging.removeprefix("s3://").partition("/")
+    key = "/".join(p for p in (prefix, uuid.uuid4().hex, f"{table_name}.manifest") if p)
+    with _aws_errors(f"cannot write a COPY manifest in {warehouse.staging}"):
+        warehouse.s3.put_object(Bucket=bucket, Key=key, Body=parquet_manifest(objects))
+    uri = f"s3://{bucket}/{key}"
+    try:
+        warehouse.execute(manifest_copy_statement(table_name, uri, warehouse.iam_role))
+    finally:
+        warehouse._unstage(uri)
