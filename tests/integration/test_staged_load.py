@@ -21,6 +21,7 @@ from cafe_etl.service.load_staged import LoadStaged
 from cafe_etl.service.stage_files import StageFiles
 from cafe_etl.transform.redact import Tokeniser
 from cafe_etl.warehouse import connect
+from cafe_etl.warehouse.postgres import PostgresWarehouse
 from conftest import Etl
 from redshift_on_postgres import RedshiftOnPostgres, redshift_url
 from redshift_wire import RedshiftWire
