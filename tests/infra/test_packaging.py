@@ -6,13 +6,14 @@ Lambda quotas: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limit
 direct upload, which sam deploy does not do: it uploads the zip to S3 first).
 """
 
+import functools
 import os
 import platform
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,13 +67,16 @@ def lambda_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
 
 
 @pytest.fixture(scope="module")
-def host_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+def host_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Built]]:
     """The same artifacts built for this machine's platform and Python, so they can be
-    imported here: same lock, same stripping, same byte-code step."""
+    imported here: same lock, same stripping, same byte-code step. Built on first use."""
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     host = f"{platform.machine()}-manylinux_2_28"
     out = tmp_path_factory.mktemp("host")
-    yield build(out, "--platform", host, "--python-version", python, "--no-zip")
+    once = functools.cache(
+        lambda: build(out, "--platform", host, "--python-version", python, "--no-zip")
+    )
+    yield once
     shutil.rmtree(out, ignore_errors=True)
 
 
@@ -144,7 +148,7 @@ def test_every_shared_library_needed_is_in_the_artifact(lambda_build: Built, fun
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_each_handler_imports_from_its_artifact_alone_in_under_a_second(
-    host_build: Built, function: str
+    host_build: Callable[[], Built], function: str
 ) -> None:
     """Cold start as on Lambda: a fresh interpreter with only the artifact on its path. The
     CPU seconds are asserted (on an idle machine the wall time is the same): a busy shared
@@ -158,7 +162,7 @@ def test_each_handler_imports_from_its_artifact_alone_in_under_a_second(
         f" *[m for m in {CLI_ONLY!r} if m in sys.modules])"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    command = [sys.executable, "-I", "-S", "-B", "-c", probe, str(host_build.folder / function)]
+    command = [sys.executable, "-I", "-S", "-B", "-c", probe, str(host_build().folder / function)]
     runs = [subprocess.run(command, capture_output=True, text=True, env=env) for _ in range(3)]
 
     assert runs[0].returncode == 0, runs[0].stderr
