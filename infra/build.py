@@ -185,6 +185,9 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown function {', '.join(sorted(unknown))}: use {', '.join(FUNCTIONS)}")
     try:
         build(args)
+    except FileNotFoundError as error:
+        missing = error.filename
+        raise SystemExit(f"build needs {missing} on PATH (python3 -m pip install uv)") from None
     except subprocess.CalledProcessError as error:
         tail = (error.stderr or "").strip().splitlines()[-3:]
         raise SystemExit(f"build failed: {' '.join(error.cmd[:3])}: {' / '.join(tail)}") from None
