@@ -39,7 +39,7 @@ PYTHON_VERSION = "3.12"
 # https://docs.aws.amazon.com/lambda/latest/dg/python-package.html
 _WAREHOUSE = ["pyarrow", "numpy", "pydantic-settings", "psycopg[binary]", "redshift-connector"]
 FUNCTIONS: dict[str, list[str]] = {
-    "transform": ["pyarrow", "numpy", "aws-lambda-powertools", "boto3"],
+    "transform": ["pyarrow", "numpy", "pydantic-settings", "aws-lambda-powertools", "boto3"],
     "load": [*_WAREHOUSE, "aws-lambda-powertools", "boto3"],
     "completeness": [*_WAREHOUSE, "aws-lambda-powertools", "boto3"],
 }
