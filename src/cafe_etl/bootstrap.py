@@ -6,9 +6,10 @@ it opened. Nothing connects at import.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from cafe_etl.analytics.reference import BranchRow, apply_branch_reference, read_branch_file
 from cafe_etl.config import Settings
 from cafe_etl.extract import sources
 from cafe_etl.extract.sources import Source
@@ -33,6 +34,8 @@ class Services:
     maintenance: Maintenance
     applied_migrations: list[str]
     """Migrations this start applied (none when the schema was up to date)."""
+    branch_rows: list[BranchRow] = field(default_factory=list)
+    """The user's branch file, read (and checked) before anything else."""
 
     def sources(self, folder: Path | str | None = None) -> list[Source]:
         """The raw files below ``folder`` (the landing folder by default), oldest first."""
@@ -41,6 +44,11 @@ class Services:
     def start_run(self, files: list[Source], *, force: bool = False) -> Run | ParallelRun:
         """A run over ``files`` with the configured loader processes; ``wait()`` for it."""
         return start_run(self.load, files, self.settings.jobs, force=force)
+
+    def apply_branch_reference(self) -> int:
+        """Regions and opening dates from the branch file (or the shipped regions); the
+        number of regions changed."""
+        return apply_branch_reference(self.warehouse, self.branch_rows)
 
 
 @contextmanager
@@ -60,6 +68,7 @@ def bootstrap(
     ``warehouse`` adapter instead of the one the settings name, a ``hook`` on each step of a
     ``UnitOfWork``, the ``reader`` that parses files.
     """
+    branch_rows = read_branch_file(settings.branches_file) if settings.branches_file else []
     if warehouse is None:
         password = settings.warehouse_password()
         warehouse = connect(settings.warehouse, create=create, password=password)
@@ -73,6 +82,7 @@ def bootstrap(
             batch_rows=settings.chunk_rows, retry_seconds=settings.retry_seconds, hook=hook,
             reader=reader,
         )  # fmt: skip
-        yield Services(settings, warehouse, load, Maintenance(warehouse, hook=hook), applied)
+        maintenance = Maintenance(warehouse, hook=hook)
+        yield Services(settings, warehouse, load, maintenance, applied, branch_rows)
     finally:
         warehouse.close()

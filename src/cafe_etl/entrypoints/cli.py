@@ -104,6 +104,7 @@ def _load(services: Services, sources: list[Source], force: bool = False) -> Run
     with progress_bar(console, len(sources)) as progress:
         summary = run.wait(progress)
     console.print(summary_table(summary))
+    services.apply_branch_reference()
     return summary
 
 
