@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cafe_etl.analytics.data import Request
 from cafe_etl.analytics.reference import BranchRow, apply_branch_reference, read_branch_file
+from cafe_etl.analytics.report import write_report
 from cafe_etl.config import Settings
 from cafe_etl.extract import sources
 from cafe_etl.extract.sources import Source
@@ -44,6 +46,10 @@ class Services:
     def start_run(self, files: list[Source], *, force: bool = False) -> Run | ParallelRun:
         """A run over ``files`` with the configured loader processes; ``wait()`` for it."""
         return start_run(self.load, files, self.settings.jobs, force=force)
+
+    def report(self, request: Request, out: Path | None = None, fmt: str = "html") -> Path:
+        """Write the manager's report (or its tables as csv/json); return where."""
+        return write_report(self.warehouse, request, out, fmt)
 
     def apply_branch_reference(self) -> int:
         """Regions and opening dates from the branch file (or the shipped regions); the

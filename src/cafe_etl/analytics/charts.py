@@ -2,8 +2,20 @@
 
 from typing import Any
 
-COLOURS = ("#1b6ca8", "#d1495b", "#edae49", "#00798c", "#30638e", "#66a182", "#8d96a3",
-           "#003d5b", "#b5651d", "#6a4c93", "#2a9d8f", "#e76f51")  # fmt: skip
+COLOURS = (
+    "#1b6ca8",
+    "#d1495b",
+    "#edae49",
+    "#00798c",
+    "#30638e",
+    "#66a182",
+    "#8d96a3",
+    "#003d5b",
+    "#b5651d",
+    "#6a4c93",
+    "#2a9d8f",
+    "#e76f51",
+)
 LAYOUT = {
     "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
     "height": 360,
@@ -33,32 +45,60 @@ def figure(spec: dict[str, Any]) -> str:
 
 def _lines(spec: dict[str, Any], go: Any) -> list[Any]:
     return [
-        go.Scatter(x=[day.isoformat() for day, _ in points], y=[float(v) for _, v in points],
-                   mode="lines", name=name,
-                   hovertemplate=f"{name}: %{{y:,.1f}}{spec.get('unit', '')}<extra>%{{x}}</extra>")
+        go.Scatter(
+            x=[day.isoformat() for day, _ in points],
+            y=[float(v) for _, v in points],
+            mode="lines",
+            name=name,
+            hovertemplate=f"{name}: %{{y:,.1f}}{spec.get('unit', '')}<extra>%{{x}}</extra>",
+        )
         for name, points in sorted(spec["series"].items())
-    ]  # fmt: skip
+    ]
 
 
 def _bars(spec: dict[str, Any], go: Any) -> list[Any]:
     values = [float(v) for v in spec["values"]]
     unit = spec.get("unit", "")
-    text = [f"£{v:,.0f}" if unit == "£" else f"{v:,.1f}{unit}" if unit else f"{v:,.0f}"
-            for v in values]  # fmt: skip
+    text = [
+        f"£{v:,.0f}" if unit == "£" else f"{v:,.1f}{unit}" if unit else f"{v:,.0f}" for v in values
+    ]
     colours = [COLOURS[0] if v >= 0 else COLOURS[1] for v in values]
-    return [go.Bar(y=spec["labels"], x=values, orientation="h", text=text,
-                   textposition="auto", marker_color=colours, hoverinfo="y+text")]  # fmt: skip
+    return [
+        go.Bar(
+            y=spec["labels"],
+            x=values,
+            orientation="h",
+            text=text,
+            textposition="auto",
+            marker_color=colours,
+            hoverinfo="y+text",
+        )
+    ]
 
 
 def _heatmap(spec: dict[str, Any], go: Any) -> list[Any]:
     grid = spec["grid"]
     hours = sorted({hour for _, hour in grid})
     z = [[float(grid.get((weekday, hour), 0)) for hour in hours] for weekday in range(1, 8)]
-    return [go.Heatmap(z=z, x=[f"{h:02d}:00" for h in hours], y=list(spec["weekdays"]),
-                       colorscale="Blues", hovertemplate="%{y} %{x}: %{z:.0f} sales<extra></extra>",
-                       showscale=False)]  # fmt: skip
+    return [
+        go.Heatmap(
+            z=z,
+            x=[f"{h:02d}:00" for h in hours],
+            y=list(spec["weekdays"]),
+            colorscale="Blues",
+            hovertemplate="%{y} %{x}: %{z:.0f} sales<extra></extra>",
+            showscale=False,
+        )
+    ]
 
 
 def _pie(spec: dict[str, Any], go: Any) -> list[Any]:
-    return [go.Pie(labels=spec["labels"], values=spec["values"], hole=0.5, sort=False,
-                   marker={"colors": list(COLOURS[:2])})]  # fmt: skip
+    return [
+        go.Pie(
+            labels=spec["labels"],
+            values=spec["values"],
+            hole=0.5,
+            sort=False,
+            marker={"colors": list(COLOURS[:2])},
+        )
+    ]

@@ -69,7 +69,9 @@ def resolve_scope(warehouse: Warehouse, request: Request) -> Scope:
     span = warehouse.execute("SELECT MIN(business_date), MAX(business_date) FROM transactions")
     data_first, data_last = span[0] if span else (None, None)
     if data_first is None:
-        raise ConfigError("the warehouse holds no sales yet: load till exports first (cafe-etl run)")
+        raise ConfigError(
+            "the warehouse holds no sales yet: load till exports first (cafe-etl run)"
+        )
     last = request.last or data_last
     first = request.first or max(data_first, last - timedelta(days=DEFAULT_DAYS - 1))
     if first > last:
@@ -97,12 +99,16 @@ def _check_name(warehouse: Warehouse, column: str, value: str | None) -> None:
 
 
 def _filtered(
-    sql: str, scope: Scope, *, period: tuple[date, date] | None = None,
+    sql: str,
+    scope: Scope,
+    *,
+    period: tuple[date, date] | None = None,
     day_column: str | None = "business_date",
 ) -> tuple[str, list[Any]]:
     """``sql`` (a SELECT over a view with a day column, region and branch_name) restricted to
     the scope; ``period`` replaces the scope's days (the previous period)."""
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     if day_column:
         clauses.append(f"{day_column} BETWEEN ? AND ?")
         params += list(period or (scope.first, scope.last))
@@ -113,13 +119,13 @@ def _filtered(
         clauses.append("branch_name = ?")
         params.append(scope.branch)
     where = " WHERE " + " AND ".join(clauses) if clauses else ""
-    cut = min((i for i in (sql.find(" GROUP BY "), sql.find(" ORDER BY ")) if i >= 0), default=len(sql))
+    cut = min(
+        (i for i in (sql.find(" GROUP BY "), sql.find(" ORDER BY ")) if i >= 0), default=len(sql)
+    )
     return sql[:cut] + where + sql[cut:], params
 
 
-def query(
-    warehouse: Warehouse, sql: str, scope: Scope, columns: str, **options: Any
-) -> Table:
+def query(warehouse: Warehouse, sql: str, scope: Scope, columns: str, **options: Any) -> Table:
     statement, params = _filtered(sql, scope, **options)
     return Table(tuple(columns.split()), warehouse.execute(statement, params))
 
@@ -135,37 +141,44 @@ QUERIES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "headline": (
         "SELECT SUM(transactions), SUM(revenue), SUM(items), COUNT(DISTINCT branch_id),"
         " COUNT(*) FROM basket_averages",
-        "transactions revenue items branches branch_days", {},
+        "transactions revenue items branches branch_days",
+        {},
     ),
     "region_daily": (
         "SELECT business_date, region, SUM(revenue) FROM branch_daily_sales"
         " GROUP BY business_date, region ORDER BY business_date, region",
-        "business_date region revenue", {},
+        "business_date region revenue",
+        {},
     ),
     "branches": (
         "SELECT branch_name, region, SUM(transactions), SUM(revenue), COUNT(*)"
         " FROM branch_daily_sales GROUP BY branch_name, region ORDER BY 4 DESC, 1",
-        "branch_name region transactions revenue days", {},
+        "branch_name region transactions revenue days",
+        {},
     ),
     "products": (
         "SELECT product_name, size, SUM(quantity), SUM(revenue) FROM product_daily_sales"
         " GROUP BY product_name, size ORDER BY 3 DESC, 1, 2",
-        "product_name size quantity revenue", {},
+        "product_name size quantity revenue",
+        {},
     ),
     "busy_hours": (
         "SELECT weekday, hour, SUM(transactions) FROM busy_hours GROUP BY weekday, hour"
         " ORDER BY weekday, hour",
-        "weekday hour transactions", {},
+        "weekday hour transactions",
+        {},
     ),
     "branch_days": (
         "SELECT business_date, COUNT(*) FROM branch_daily_sales GROUP BY business_date"
         " ORDER BY business_date",
-        "business_date branches", {},
+        "business_date branches",
+        {},
     ),
     "payment_mix": (
         "SELECT payment_method, SUM(transactions), SUM(revenue) FROM payment_mix"
         " GROUP BY payment_method ORDER BY payment_method",
-        "payment_method transactions revenue", {},
+        "payment_method transactions revenue",
+        {},
     ),
     "week_change": (
         "SELECT week_start, branch_name, region, days_compared, revenue, previous_revenue,"
@@ -176,22 +189,26 @@ QUERIES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "unusual_days": (
         "SELECT business_date, branch_name, region, revenue, usual_revenue, deviation,"
         " direction FROM unusual_days ORDER BY business_date, branch_name",
-        "business_date branch_name region revenue usual_revenue deviation direction", {},
+        "business_date branch_name region revenue usual_revenue deviation direction",
+        {},
     ),
     "missing_reports": (
         "SELECT business_date, branch_name, region FROM missing_reports"
         " ORDER BY business_date, branch_name",
-        "business_date branch_name region", {},
+        "business_date branch_name region",
+        {},
     ),
     "repeat_visits": (
         "SELECT business_date, SUM(identified_transactions), SUM(repeat_transactions)"
         " FROM repeat_visits GROUP BY business_date ORDER BY business_date",
-        "business_date identified_transactions repeat_transactions", {},
+        "business_date identified_transactions repeat_transactions",
+        {},
     ),
     "rejected_rows": (
         "SELECT business_date, reason, SUM(rejected_rows) FROM rejected_rows_daily"
         " GROUP BY business_date, reason ORDER BY business_date, reason",
-        "business_date reason rejected_rows", {},
+        "business_date reason rejected_rows",
+        {},
     ),
 }
 LIFECYCLE = (
@@ -207,15 +224,22 @@ def collect(warehouse: Warehouse, request: Request) -> ReportData:
     for name, (sql, columns, options) in QUERIES.items():
         data.tables[name] = query(warehouse, sql, scope, columns, **options)
     sql, columns, _ = QUERIES["headline"]
-    data.tables["previous_headline"] = query(
-        warehouse, sql, scope, columns, period=scope.previous
-    )
+    data.tables["previous_headline"] = query(warehouse, sql, scope, columns, period=scope.previous)
     sql, columns, _ = QUERIES["branches"]
-    data.tables["previous_branches"] = query(
-        warehouse, sql, scope, columns, period=scope.previous
-    )
+    data.tables["previous_branches"] = query(warehouse, sql, scope, columns, period=scope.previous)
     data.tables["product_lifecycle"] = Table(
-        tuple("product_name size flavour first_sold last_sold branches quantity status".split()),
+        tuple(
+            [
+                "product_name",
+                "size",
+                "flavour",
+                "first_sold",
+                "last_sold",
+                "branches",
+                "quantity",
+                "status",
+            ]
+        ),
         warehouse.execute(LIFECYCLE),
     )
     data.tables["unassigned"] = Table(("branch_name",), [(n,) for n in unassigned(warehouse)])

@@ -3,7 +3,7 @@ sentence stating what they say (computed here from the data, never a chart's nam
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -67,12 +67,20 @@ def headline(data: ReportData) -> Section:
     )
     rows = [
         ("Sales", money(revenue), _change_text(change(revenue, before["revenue"]))),
-        ("Transactions", f"{transactions:,}", _change_text(change(transactions, before["transactions"]))),
+        (
+            "Transactions",
+            f"{transactions:,}",
+            _change_text(change(transactions, before["transactions"])),
+        ),
         ("Average basket", f"£{basket}", _change_text(_basket_change(now, before))),
         ("Branches trading", str(int(now["branches"])), ""),
-    ]  # fmt: skip
-    return Section("headline", "Headline figures", caption,
-                   table=Table(("figure", "this period", "change"), rows))  # fmt: skip
+    ]
+    return Section(
+        "headline",
+        "Headline figures",
+        caption,
+        table=Table(("figure", "this period", "change"), rows),
+    )
 
 
 def _basket_change(now: dict[str, Any], before: dict[str, Any]) -> Decimal | None:
@@ -100,8 +108,12 @@ def regions(data: ReportData) -> Section:
         f"{best} sold the most, {money(totals[best])} ({pct(share)} of all sales),"
         f" across {len(totals)} region{'s' if len(totals) != 1 else ''}."
     )
-    return Section("regions", "Sales over time by region", caption,
-                   chart={"kind": "lines", "series": dict(series)})  # fmt: skip
+    return Section(
+        "regions",
+        "Sales over time by region",
+        caption,
+        chart={"kind": "lines", "series": dict(series)},
+    )
 
 
 def league(data: ReportData) -> Section:
@@ -109,14 +121,19 @@ def league(data: ReportData) -> Section:
     rows = []
     for name, region, transactions, revenue, days in data.tables["branches"].rows:
         moved = change(revenue, before.get(name))
-        rows.append((name, region, money(revenue), f"{int(transactions):,}", int(days),
-                     _change_text(moved)))  # fmt: skip
+        rows.append(
+            (name, region, money(revenue), f"{int(transactions):,}", int(days), _change_text(moved))
+        )
     first, last = rows[0], rows[-1]
     caption = f"{first[0]} sold the most ({first[2]})"
     caption += f" and {last[0]} the least ({last[2]})." if len(rows) > 1 else "."
     shown = rows[:TOP] + (rows[-TOP:] if len(rows) > 2 * TOP else rows[TOP:])
-    chart = {"kind": "bars", "labels": [r[0] for r in shown],
-             "values": [Decimal(r[2][1:].replace(",", "")) for r in shown], "unit": "£"}  # fmt: skip
+    chart = {
+        "kind": "bars",
+        "labels": [r[0] for r in shown],
+        "values": [Decimal(r[2][1:].replace(",", "")) for r in shown],
+        "unit": "£",
+    }
     table = Table(("branch", "region", "sales", "transactions", "days", "change"), shown)
     notes = [f"Top and bottom {TOP} of {len(rows)} branches."] if len(rows) > 2 * TOP else []
     return Section("league", "Branch league table", caption, chart=chart, table=table, notes=notes)
@@ -127,10 +144,15 @@ def products(data: ReportData) -> Section:
     total = sum(int(r[2]) for r in rows)
     name, size, quantity, _ = rows[0]
     label = f"{size} {name}" if size else name
-    caption = f"{label} sold best: {int(quantity):,} of {total:,} items ({pct(Decimal(int(quantity)) * 100 / total)})."
+    share = pct(Decimal(int(quantity)) * 100 / total)
+    caption = f"{label} sold best: {int(quantity):,} of {total:,} items ({share})."
     top = rows[:15]
-    chart = {"kind": "bars", "labels": [f"{r[1]} {r[0]}" if r[1] else r[0] for r in top],
-             "values": [int(r[2]) for r in top], "unit": ""}  # fmt: skip
+    chart = {
+        "kind": "bars",
+        "labels": [f"{r[1]} {r[0]}" if r[1] else r[0] for r in top],
+        "values": [int(r[2]) for r in top],
+        "unit": "",
+    }
     return Section("products", "Product mix", caption, chart=chart)
 
 
@@ -143,8 +165,10 @@ def new_products(data: ReportData) -> Section:
     if names:
         first = min(r[3] for r in new)
         sold = sum(int(r[6]) for r in new)
-        caption = (f"New this period: {', '.join(names)}, first sold on {day_name(first)};"
-                   f" {sold:,} sold since, at up to {max(int(r[5]) for r in new)} branches.")  # fmt: skip
+        caption = (
+            f"New this period: {', '.join(names)}, first sold on {day_name(first)};"
+            f" {sold:,} sold since, at up to {max(int(r[5]) for r in new)} branches."
+        )
     else:
         caption = "No product was launched in this period."
     if gone:
@@ -158,65 +182,114 @@ def busy_hours(data: ReportData) -> Section:
     days: dict[int, int] = defaultdict(int)
     for day, branches in data.tables["branch_days"].rows:
         days[day.weekday() + 1] += int(branches)
-    grid = {(int(w), int(h)): Decimal(int(n)) / days[int(w)]
-            for w, h, n in data.tables["busy_hours"].rows if days[int(w)]}  # fmt: skip
+    grid = {
+        (int(w), int(h)): Decimal(int(n)) / days[int(w)]
+        for w, h, n in data.tables["busy_hours"].rows
+        if days[int(w)]
+    }
     (weekday, hour), peak = max(grid.items(), key=lambda item: (item[1], item[0]))
-    caption = (f"The busiest hour is {WEEKDAYS[weekday - 1]} {hour:02d}:00 to {hour + 1:02d}:00,"
-               f" with {peak:.0f} sales a branch on average.")  # fmt: skip
-    return Section("busy_hours", "Busy hours", caption,
-                   chart={"kind": "heatmap", "grid": grid, "weekdays": WEEKDAYS})  # fmt: skip
+    caption = (
+        f"The busiest hour is {WEEKDAYS[weekday - 1]} {hour:02d}:00 to {hour + 1:02d}:00,"
+        f" with {peak:.0f} sales a branch on average."
+    )
+    return Section(
+        "busy_hours",
+        "Busy hours",
+        caption,
+        chart={"kind": "heatmap", "grid": grid, "weekdays": WEEKDAYS},
+    )
 
 
-def _chosen_week(rows: list[tuple[Any, ...]], last: date) -> date | None:
-    """The latest week wholly inside the period, else the latest week with any day."""
+def _weekly_means(rows: list[tuple[Any, ...]]) -> tuple[list[date], list[tuple[Any, ...]]]:
+    """Each branch's mean like-for-like weekly change over the period's weeks (branches
+    compared in at least half of them), largest first."""
     weeks = sorted({r[0] for r in rows})
-    whole = [w for w in weeks if w + timedelta(days=6) <= last]
-    return (whole or weeks or [None])[-1]
+    changes: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
+    for _, name, region, *_rest, moved in rows:
+        changes[(name, region)].append(Decimal(moved))
+    means = [
+        (name, region, len(c), sum(c) / len(c))
+        for (name, region), c in changes.items()
+        if 2 * len(c) >= len(weeks)
+    ]
+    return weeks, sorted(means, key=lambda m: (-m[3], m[0]))
 
 
 def risers_fallers(data: ReportData) -> Section:
-    rows = data.tables["week_change"].rows
-    week = _chosen_week(rows, data.scope.last)
-    ranked = sorted((r for r in rows if r[0] == week), key=lambda r: (-r[6], r[1]))
+    weeks, ranked = _weekly_means(data.tables["week_change"].rows)
+    title = "Risers and fallers, week on week"
     if not ranked:
-        return Section("risers_fallers", "Risers and fallers, week on week",
-                       "No branch traded on the same weekdays in two weeks running in this"
-                       " period, so there is no like-for-like change to show.")  # fmt: skip
+        return Section(
+            "risers_fallers",
+            title,
+            "No branch traded on the same weekdays in two weeks running in this"
+            " period, so there is no like-for-like change to show.",
+        )
     top, bottom = ranked[0], ranked[-1]
-    caption = (f"In the week of {week:%d %B}, like for like, {top[1]} "
-               f"{'grew' if top[6] >= 0 else 'fell'} {pct(top[6])} week on week, the most of any"
-               f" branch")  # fmt: skip
+    over = (
+        f"in the week of {weeks[0]:%d %B}"
+        if len(weeks) == 1
+        else f"a week on average over the {len(weeks)} weeks from {weeks[0]:%d %B}"
+    )
+    caption = (
+        f"Like for like, {top[0]} {'grew' if top[3] >= 0 else 'fell'} {pct(top[3])}"
+        f" {over}, the most of any branch"
+    )
     if len(ranked) > 1:
-        caption += (f"; {bottom[1]} {'fell' if bottom[6] < 0 else 'grew'} {pct(bottom[6])},"
-                    f" the {'largest fall' if bottom[6] < 0 else 'least'}")  # fmt: skip
+        caption += (
+            f"; {bottom[0]} {'fell' if bottom[3] < 0 else 'grew'} {pct(bottom[3])},"
+            f" the {'largest fall' if bottom[3] < 0 else 'least'}"
+        )
     shown = ranked[:5] + [r for r in ranked[-5:] if r not in ranked[:5]]
-    chart = {"kind": "bars", "labels": [r[1] for r in shown],
-             "values": [Decimal(r[6]) for r in shown], "unit": "%"}  # fmt: skip
-    table = Table(("branch", "region", "days compared", "this week", "week before", "change"),
-                  [(r[1], r[2], int(r[3]), money(r[4]), money(r[5]), _change_text(r[6]))
-                   for r in shown])  # fmt: skip
-    return Section("risers_fallers", "Risers and fallers, week on week", caption + ".",
-                   chart=chart, table=table,
-                   notes=["Like for like: only days a branch traded in both weeks count."])  # fmt: skip
+    chart = {
+        "kind": "bars",
+        "labels": [r[0] for r in shown],
+        "values": [r[3] for r in shown],
+        "unit": "%",
+    }
+    table = Table(
+        ("branch", "region", "weeks compared", "mean weekly change"),
+        [(r[0], r[1], r[2], _change_text(r[3])) for r in shown],
+    )
+    notes = ["Like for like: only days a branch traded in both weeks count."]
+    return Section("risers_fallers", title, caption + ".", chart=chart, table=table, notes=notes)
 
 
 def unusual_days(data: ReportData) -> Section:
     rows = sorted(data.tables["unusual_days"].rows, key=lambda r: (-abs(r[5]), r[0], r[1]))
     if not rows:
-        return Section("unusual_days", "Unusual days",
-                       "No branch had a day far outside its usual range for that weekday.")  # fmt: skip
-    day, name, _, revenue, usual, _, direction = rows[0]
+        return Section(
+            "unusual_days",
+            "Unusual days",
+            "No branch had a day far outside its usual range for that weekday.",
+        )
+    day, name, _, revenue, usual, *_ = rows[0]
     ratio = Decimal(revenue) / Decimal(usual)
     size = f"{ratio:.1f} times" if ratio >= 1 else f"{pct(100 - ratio * 100)} below"
-    caption = (f"{name} on {day_name(day)} sold {money(revenue)}, {size} its usual"
-               f" {money(usual)} for a {WEEKDAYS[day.weekday()]}")  # fmt: skip
-    caption += f"; {len(rows) - 1} other unusual day{'s' if len(rows) != 2 else ''} listed." if len(rows) > 1 else "."
+    caption = (
+        f"{name} on {day_name(day)} sold {money(revenue)}, {size} its usual"
+        f" {money(usual)} for a {WEEKDAYS[day.weekday()]}"
+    )
+    caption += (
+        f"; {len(rows) - 1} other unusual day{'s' if len(rows) != 2 else ''} listed."
+        if len(rows) > 1
+        else "."
+    )
     listed = [(str(r[0]), r[1], r[2], money(r[3]), money(r[4]), r[6]) for r in rows[:TOP]]
-    chart = {"kind": "bars", "labels": [f"{r[1]} {r[0]:%d %b}" for r in rows[:TOP]],
-             "values": [Decimal(r[5]) for r in rows[:TOP]], "unit": "σ"}  # fmt: skip
-    return Section("unusual_days", "Unusual days", caption, chart=chart,
-                   table=Table(("day", "branch", "region", "sales", "usual", "direction"), listed),
-                   notes=["Usual: the median of the branch's last 8 same weekdays."])  # fmt: skip
+    chart = {
+        "kind": "bars",
+        "labels": [f"{r[1]} {r[0]:%d %b}" for r in rows[:TOP]],
+        "values": [Decimal(r[5]) for r in rows[:TOP]],
+        "unit": " sd",
+    }
+    return Section(
+        "unusual_days",
+        "Unusual days",
+        caption,
+        chart=chart,
+        table=Table(("day", "branch", "region", "sales", "usual", "direction"), listed),
+        notes=["Usual: the median of the branch's last 8 same weekdays."],
+    )
 
 
 def missing_reports(data: ReportData) -> Section:
@@ -235,16 +308,27 @@ def repeat_visits(data: ReportData) -> Section:
     rows = data.tables["repeat_visits"].rows
     identified = sum(int(r[1]) for r in rows)
     if not identified:
-        return Section("repeat_visits", "Returning customers",
-                       "No card sale carries a customer token (no token key was set), so"
-                       " returning customers cannot be counted.")  # fmt: skip
+        return Section(
+            "repeat_visits",
+            "Returning customers",
+            "No card sale carries a customer token (no token key was set), so"
+            " returning customers cannot be counted.",
+        )
     repeats = sum(int(r[2]) for r in rows)
     share = Decimal(repeats) * 100 / identified
-    caption = (f"{pct(share)} of card sales ({repeats:,} of {identified:,}) came from"
-               " returning customers, cards the same branch had seen before.")  # fmt: skip
-    series = {"returning share": [(r[0], Decimal(int(r[2])) * 100 / int(r[1])) for r in rows if int(r[1])]}
-    return Section("repeat_visits", "Returning customers", caption,
-                   chart={"kind": "lines", "series": series, "unit": "%"})  # fmt: skip
+    caption = (
+        f"{pct(share)} of card sales ({repeats:,} of {identified:,}) came from"
+        " returning customers, cards the same branch had seen before."
+    )
+    series = {
+        "returning share": [(r[0], Decimal(int(r[2])) * 100 / int(r[1])) for r in rows if int(r[1])]
+    }
+    return Section(
+        "repeat_visits",
+        "Returning customers",
+        caption,
+        chart={"kind": "lines", "series": series, "unit": "%"},
+    )
 
 
 def payment_mix(data: ReportData) -> Section:
@@ -252,7 +336,11 @@ def payment_mix(data: ReportData) -> Section:
     total = sum(int(r[1]) for r in rows)
     cash = sum(int(r[1]) for r in rows if r[0] == "CASH")
     caption = f"{pct(Decimal(cash) * 100 / total)} of sales were paid in cash, the rest by card."
-    chart = {"kind": "pie", "labels": [r[0].title() for r in rows], "values": [int(r[1]) for r in rows]}
+    chart = {
+        "kind": "pie",
+        "labels": [r[0].title() for r in rows],
+        "values": [int(r[1]) for r in rows],
+    }
     return Section("payment_mix", "Card and cash", caption, chart=chart)
 
 
@@ -267,17 +355,33 @@ def data_quality(data: ReportData) -> Section:
         caption = f"Every one of {loaded:,} sales rows was accepted: none was rejected."
     else:
         worst = max(by_reason, key=lambda r: (by_reason[r], r))
-        caption = (f"{rejected:,} rows were rejected ({pct(Decimal(rejected) * 100 / (rejected + loaded))}"
-                   f" of {rejected + loaded:,}), most often for {worst} ({by_reason[worst]:,}).")  # fmt: skip
+        caption = (
+            f"{rejected:,} rows were rejected ({pct(Decimal(rejected) * 100 / (rejected + loaded))}"
+            f" of {rejected + loaded:,}), most often for {worst} ({by_reason[worst]:,})."
+        )
     unassigned = [r[0] for r in data.tables["unassigned"].rows]
-    notes = ([f"No region for: {', '.join(unassigned)} (Unassigned): add them to the branch file."]
-             if unassigned else [])  # fmt: skip
+    notes = (
+        [f"No region for: {', '.join(unassigned)} (Unassigned): add them to the branch file."]
+        if unassigned
+        else []
+    )
     table = Table(("reason", "rows rejected"), sorted(by_reason.items()))
     return Section("data_quality", "Data quality", caption, table=table, notes=notes)
 
 
 def sections(data: ReportData) -> list[Section]:
     """Every section, in the order a manager reads them."""
-    return [headline(data), regions(data), league(data), risers_fallers(data),
-            unusual_days(data), missing_reports(data), products(data), new_products(data),
-            busy_hours(data), repeat_visits(data), payment_mix(data), data_quality(data)]  # fmt: skip
+    return [
+        headline(data),
+        regions(data),
+        league(data),
+        risers_fallers(data),
+        unusual_days(data),
+        missing_reports(data),
+        products(data),
+        new_products(data),
+        busy_hours(data),
+        repeat_visits(data),
+        payment_mix(data),
+        data_quality(data),
+    ]

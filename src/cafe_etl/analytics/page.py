@@ -21,11 +21,13 @@ POLICY = (
     " img-src data: blob:; font-src data:"
 )
 STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2733;background:#f4f6f8}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2733;
+background:#f4f6f8}
 header{background:#1b3a57;color:#fff;padding:16px}
 header h1{margin:0;font-size:1.4em}header p{margin:4px 0 0;opacity:.85}
 main{max-width:960px;margin:auto;padding:8px}
-section{background:#fff;border-radius:8px;margin:12px 0;padding:12px 16px;box-shadow:0 1px 2px #0002}
+section{background:#fff;border-radius:8px;margin:12px 0;padding:12px 16px;
+box-shadow:0 1px 2px #0002}
 h2{font-size:1.1em;margin:0 0 4px}
 .finding{font-size:1.05em;font-weight:600;margin:4px 0 8px}
 .note{color:#5b6775;font-size:.9em}
@@ -89,13 +91,17 @@ to {scope.data_last:%d %b %Y}.</p><p id="charts-status"></p></header>
 
 
 def _section(number: int, section: Section) -> str:
-    parts = [f'<section id="{section.key}"><h2>{html.escape(section.title)}</h2>',
-             f'<p class="finding">{html.escape(section.caption)}</p>']  # fmt: skip
+    parts = [
+        f'<section id="{section.key}"><h2>{html.escape(section.title)}</h2>',
+        f'<p class="finding">{html.escape(section.caption)}</p>',
+    ]
     if section.chart:
         spec_id = f"spec-{number}"
         spec = figure(section.chart).replace("</", "<\\/")
-        parts.append(f'<div class="chart" data-spec="{spec_id}" role="img"'
-                     f' aria-label="{html.escape(section.caption)}"></div>')  # fmt: skip
+        parts.append(
+            f'<div class="chart" data-spec="{spec_id}" role="img"'
+            f' aria-label="{html.escape(section.caption)}"></div>'
+        )
         parts.append(f'<script id="{spec_id}" type="application/json">{spec}</script>')
     if section.table and section.table.rows:
         parts.append(_table(section.table))
@@ -109,4 +115,5 @@ def _table(table: Table) -> str:
         "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
         for row in table.rows
     )
-    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
+    body = f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody>"
+    return f'<div class="scroll"><table>{body}</table></div>'

@@ -20,7 +20,10 @@ def default_out(fmt: str) -> Path:
 
 
 def write_report(
-    warehouse: Warehouse, request: Request, out: Path | None = None, fmt: str = "html",
+    warehouse: Warehouse,
+    request: Request,
+    out: Path | None = None,
+    fmt: str = "html",
     now: datetime | None = None,
 ) -> Path:
     """Write the report (or, for csv and json, its underlying tables); return where."""
@@ -29,6 +32,7 @@ def write_report(
     out = out or default_out(fmt)
     if not out.parent.is_dir():
         raise ConfigError(f"folder {out.parent} does not exist: create it or choose another --out")
+    warehouse.prepare_for_analytics()
     data = collect(warehouse, request)
     if fmt == "html":
         text = page.render(data.scope, findings.sections(data), now or datetime.now())

@@ -21,7 +21,7 @@ UNUSUAL_BRANCH = "Isle of Wight"
 UNUSUAL_PERCENT = 250
 """On the planted unusual day its branch sells 2.5 times its usual (a local event)."""
 UNUSUAL_HISTORY_DAYS = 28
-"""The unusual day is the last one, once four same weekdays lie before it to compare with."""
+"""The unusual day is the first with four same weekdays before it to compare with."""
 WEEKLY_CHANGE_PERCENT = 8
 MIN_DAILY, MAX_DAILY = 150, 600
 
@@ -102,7 +102,7 @@ def plan_signals(branch_names: tuple[str, ...], start: date, days: int) -> Signa
         launched_product=LAUNCH_PRODUCT.name if middle else None,
         launch_day=middle,
         unusual_branch=UNUSUAL_BRANCH if unusual else None,
-        unusual_day=start + timedelta(days=days - 1) if unusual else None,
+        unusual_day=start + timedelta(days=UNUSUAL_HISTORY_DAYS) if unusual else None,
     )
 
 

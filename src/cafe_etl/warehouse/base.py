@@ -84,6 +84,9 @@ class Warehouse(ABC):
             " (duckdb.connect(path, read_only=True))"
         )
 
+    def prepare_for_analytics(self) -> None:  # noqa: B027 - server engines need nothing
+        """Settings for the analytics views' large joins (before the report reads them)."""
+
     def serialise_migrations(self) -> None:  # noqa: B027 - single-writer engines need nothing
         """Make concurrent ``migrate`` calls wait for each other (inside the transaction)."""
 
