@@ -74,9 +74,16 @@ def fill(warehouse: Warehouse) -> None:
     for (branch, k), file_id in files.items():
         warehouse.execute(
             "INSERT INTO loaded_files VALUES (?, ?, ?, ?, ?, ?, 'C', 'loaded', NULL, 1, 1, 0, ?)",
-            (file_id, f"f{file_id}.csv", f"/landing/f{file_id}.csv", "0" * 64, branch, M[k],
-             datetime.combine(M[k], time(21, 0)).astimezone()),
-        )  # fmt: skip
+            (
+                file_id,
+                f"f{file_id}.csv",
+                f"/landing/f{file_id}.csv",
+                "0" * 64,
+                branch,
+                M[k],
+                datetime.combine(M[k], time(21, 0)).astimezone(),
+            ),
+        )
     for line, reason in ((3, "bad_amount"), (4, "bad_amount"), (5, "total_mismatch")):
         warehouse.execute(
             "INSERT INTO rejected_rows VALUES (?, ?, ?, NULL)", (files[(LEEDS, 0)], line, reason)
