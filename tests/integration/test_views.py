@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import postgres_server
 from cafe_etl.analytics.reference import BranchRow, apply_branch_reference
 from cafe_etl.warehouse import connect
 from cafe_etl.warehouse.base import Warehouse
@@ -33,11 +34,34 @@ VIEWS = [
 ]
 
 
-@pytest.fixture
-def warehouse(warehouse_url: str) -> Iterator[Warehouse]:
-    connection = connect(warehouse_url)
+def filled(url: str) -> Warehouse:
+    connection = connect(url)
     connection.migrate()
     fill(connection)
+    return connection
+
+
+@pytest.fixture(
+    scope="module", params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def warehouse(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Warehouse]:
+    """The fixture on each engine, filled once per module (the tests only read it)."""
+    if request.param == "duckdb":
+        url = f"duckdb:///{tmp_path_factory.mktemp('views')}/cafe.duckdb"
+    else:
+        server = request.getfixturevalue("postgres_server_url")
+        url = postgres_server.fresh_database(server)
+    connection = filled(url)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def own_warehouse(warehouse_url: str) -> Iterator[Warehouse]:
+    """The fixture in a fresh warehouse, for a test that changes it."""
+    connection = filled(warehouse_url)
     yield connection
     connection.close()
 
@@ -195,8 +219,9 @@ def test_missing_reports_need_3_of_the_last_4_same_weekdays(warehouse: Warehouse
 
 
 def test_a_closed_branch_is_not_missing_and_regions_follow_the_branch_file(
-    warehouse: Warehouse,
+    own_warehouse: Warehouse,
 ) -> None:
+    warehouse = own_warehouse
     rows_ = [BranchRow("hull", "East Riding", None, M[5]), BranchRow("Bristol", "South West")]
     changed = apply_branch_reference(warehouse, rows_)
     assert changed == 1  # Hull: Unassigned -> East Riding; the others keep theirs
