@@ -139,9 +139,9 @@ def unassigned(warehouse: Warehouse) -> list[str]:
 
 QUERIES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "headline": (
-        "SELECT SUM(transactions), SUM(revenue), SUM(items), COUNT(DISTINCT branch_id),"
-        " COUNT(*) FROM basket_averages",
-        "transactions revenue items branches branch_days",
+        "SELECT SUM(transactions), SUM(revenue), COUNT(DISTINCT branch_id), COUNT(*)"
+        " FROM branch_daily_sales",
+        "transactions revenue branches branch_days",
         {},
     ),
     "region_daily": (

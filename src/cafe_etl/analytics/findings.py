@@ -59,7 +59,7 @@ def headline(data: ReportData) -> Section:
     before = data.tables["previous_headline"].dicts()[0]
     revenue, transactions = Decimal(now["revenue"] or 0), int(now["transactions"] or 0)
     basket = (revenue / transactions).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    items = Decimal(int(now["items"] or 0)) / transactions
+    items = Decimal(sum(int(row[2]) for row in data.tables["products"].rows)) / transactions
     caption = (
         f"Sales were {money(revenue)}, {_trend(change(revenue, before['revenue']))},"
         f" from {transactions:,} transactions at {int(now['branches'])} branches;"

@@ -25,33 +25,39 @@ FROM branch_daily_sales
 GROUP BY business_date, region;
 
 CREATE VIEW basket_averages AS
-SELECT s.business_date, s.branch_id, s.branch_name, s.region, s.transactions, s.items, s.revenue,
+SELECT s.business_date, s.branch_id, s.branch_name, s.region, s.transactions, q.items, s.revenue,
        CAST(CAST(FLOOR((2 * s.pennies + s.transactions) / (2 * s.transactions)) AS NUMERIC(14, 0)) * 0.01 AS NUMERIC(10, 2)) AS avg_basket_value,
-       CAST(ROUND(CAST(s.items AS NUMERIC(14, 2)) / s.transactions, 2) AS NUMERIC(8, 2)) AS avg_basket_items
+       CAST(ROUND(CAST(q.items AS NUMERIC(14, 2)) / s.transactions, 2) AS NUMERIC(8, 2)) AS avg_basket_items
 FROM (
     SELECT t.business_date, t.branch_id, b.branch_name, b.region,
            CAST(COUNT(*) AS BIGINT) AS transactions,
-           CAST(SUM(i.items) AS BIGINT) AS items,
            CAST(SUM(t.total_amount) AS NUMERIC(14, 2)) AS revenue,
            CAST(SUM(t.total_amount) * 100 AS BIGINT) AS pennies
     FROM transactions t
-    JOIN (SELECT transaction_id, SUM(quantity) AS items FROM basket_items GROUP BY transaction_id) i
-      ON i.transaction_id = t.transaction_id
     JOIN branches b ON b.branch_id = t.branch_id
     GROUP BY t.business_date, t.branch_id, b.branch_name, b.region
-) s;
+) s
+JOIN (
+    SELECT t.business_date, t.branch_id, CAST(SUM(i.quantity) AS BIGINT) AS items
+    FROM transactions t
+    JOIN basket_items i ON i.transaction_id = t.transaction_id
+    GROUP BY t.business_date, t.branch_id
+) q ON q.business_date = s.business_date AND q.branch_id = s.branch_id;
 
+-- Grouped by keys first, names joined after: the big join groups on three integers.
 CREATE VIEW product_daily_sales AS
-SELECT t.business_date, t.branch_id, b.branch_name, b.region,
-       i.product_id, p.product_name, p.size, p.flavour,
-       CAST(SUM(i.quantity) AS BIGINT) AS quantity,
-       CAST(SUM(i.unit_price * i.quantity) AS NUMERIC(14, 2)) AS revenue
-FROM basket_items i
-JOIN transactions t ON t.transaction_id = i.transaction_id
-JOIN branches b ON b.branch_id = t.branch_id
-JOIN products p ON p.product_id = i.product_id
-GROUP BY t.business_date, t.branch_id, b.branch_name, b.region,
-         i.product_id, p.product_name, p.size, p.flavour;
+SELECT s.business_date, s.branch_id, b.branch_name, b.region,
+       s.product_id, p.product_name, p.size, p.flavour, s.quantity, s.revenue
+FROM (
+    SELECT t.business_date, t.branch_id, i.product_id,
+           CAST(SUM(i.quantity) AS BIGINT) AS quantity,
+           CAST(SUM(i.unit_price * i.quantity) AS NUMERIC(14, 2)) AS revenue
+    FROM basket_items i
+    JOIN transactions t ON t.transaction_id = i.transaction_id
+    GROUP BY t.business_date, t.branch_id, i.product_id
+) s
+JOIN branches b ON b.branch_id = s.branch_id
+JOIN products p ON p.product_id = s.product_id;
 
 CREATE VIEW product_region_daily_sales AS
 SELECT business_date, region, product_id, product_name, size, flavour,
@@ -124,7 +130,12 @@ FROM (
            CAST(COUNT(DISTINCT business_date) AS BIGINT) AS days_sold,
            CAST(COUNT(DISTINCT branch_id) AS BIGINT) AS branches,
            CAST(SUM(quantity) AS BIGINT) AS quantity
-    FROM product_daily_sales
+    FROM (
+        SELECT t.business_date, t.branch_id, i.product_id, SUM(i.quantity) AS quantity
+        FROM basket_items i
+        JOIN transactions t ON t.transaction_id = i.transaction_id
+        GROUP BY t.business_date, t.branch_id, i.product_id
+    ) d
     GROUP BY product_id
 ) s
 JOIN products p ON p.product_id = s.product_id
@@ -203,20 +214,29 @@ WHERE m.mad > 0 AND ABS(m.revenue - m.usual) > 3 * 1.4826 * m.mad
   AND ABS(m.revenue - m.usual) >= 0.2 * m.usual;
 
 -- A repeat visit: a sale whose customer token the same branch has seen before (cards only,
--- and only with a token key configured).
+-- and only with a token key configured): every identified sale but each token's first at
+-- the branch (a grouping, not a sort of every sale).
 CREATE VIEW repeat_visits AS
 SELECT v.business_date, v.branch_id, b.branch_name, b.region,
-       CAST(COUNT(*) AS BIGINT) AS identified_transactions,
-       CAST(SUM(CASE WHEN v.visit > 1 THEN 1 ELSE 0 END) AS BIGINT) AS repeat_transactions
+       CAST(v.identified AS BIGINT) AS identified_transactions,
+       CAST(v.identified - COALESCE(f.first_visits, 0) AS BIGINT) AS repeat_transactions
 FROM (
-    SELECT business_date, branch_id,
-           ROW_NUMBER() OVER (PARTITION BY branch_id, customer_token
-                              ORDER BY occurred_at, transaction_id) AS visit
+    SELECT business_date, branch_id, COUNT(*) AS identified
     FROM transactions
     WHERE customer_token IS NOT NULL
+    GROUP BY business_date, branch_id
 ) v
-JOIN branches b ON b.branch_id = v.branch_id
-GROUP BY v.business_date, v.branch_id, b.branch_name, b.region;
+LEFT JOIN (
+    SELECT CAST(first_seen AS DATE) AS business_date, branch_id, COUNT(*) AS first_visits
+    FROM (
+        SELECT branch_id, customer_token, MIN(occurred_at) AS first_seen
+        FROM transactions
+        WHERE customer_token IS NOT NULL
+        GROUP BY branch_id, customer_token
+    ) x
+    GROUP BY CAST(first_seen AS DATE), branch_id
+) f ON f.business_date = v.business_date AND f.branch_id = v.branch_id
+JOIN branches b ON b.branch_id = v.branch_id;
 
 -- Rejected rows of the files in force, by the file's branch and day (a file whose rows name
 -- several branches or days has none: Unknown, on the day it was loaded).

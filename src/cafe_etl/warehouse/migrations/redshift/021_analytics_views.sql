@@ -37,14 +37,14 @@ SELECT
   s.branch_name,
   s.region,
   s.transactions,
-  s.items,
+  q.items,
   s.revenue,
   CAST(CAST(FLOOR((
     2 * s.pennies + s.transactions
   ) / (
     2 * s.transactions
   )) AS DECIMAL(14, 0)) * 0.01 AS DECIMAL(10, 2)) AS avg_basket_value,
-  CAST(ROUND(CAST(s.items AS DECIMAL(14, 2)) / s.transactions, 2) AS DECIMAL(8, 2)) AS avg_basket_items
+  CAST(ROUND(CAST(q.items AS DECIMAL(14, 2)) / s.transactions, 2) AS DECIMAL(8, 2)) AS avg_basket_items
 FROM (
   SELECT
     t.business_date,
@@ -52,19 +52,9 @@ FROM (
     b.branch_name,
     b.region,
     CAST(COUNT(*) AS BIGINT) AS transactions,
-    CAST(SUM(i.items) AS BIGINT) AS items,
     CAST(SUM(t.total_amount) AS DECIMAL(14, 2)) AS revenue,
     CAST(SUM(t.total_amount) * 100 AS BIGINT) AS pennies
   FROM transactions AS t
-  JOIN (
-    SELECT
-      transaction_id,
-      SUM(quantity) AS items
-    FROM basket_items
-    GROUP BY
-      transaction_id
-  ) AS i
-    ON i.transaction_id = t.transaction_id
   JOIN branches AS b
     ON b.branch_id = t.branch_id
   GROUP BY
@@ -72,36 +62,52 @@ FROM (
     t.branch_id,
     b.branch_name,
     b.region
-) AS s;
+) AS s
+JOIN (
+  SELECT
+    t.business_date,
+    t.branch_id,
+    CAST(SUM(i.quantity) AS BIGINT) AS items
+  FROM transactions AS t
+  JOIN basket_items AS i
+    ON i.transaction_id = t.transaction_id
+  GROUP BY
+    t.business_date,
+    t.branch_id
+) AS q
+  ON q.business_date = s.business_date AND q.branch_id = s.branch_id;
 
 CREATE VIEW product_daily_sales AS
 SELECT
-  t.business_date,
-  t.branch_id,
+  s.business_date,
+  s.branch_id,
   b.branch_name,
   b.region,
-  i.product_id,
+  s.product_id,
   p.product_name,
   p.size,
   p.flavour,
-  CAST(SUM(i.quantity) AS BIGINT) AS quantity,
-  CAST(SUM(i.unit_price * i.quantity) AS DECIMAL(14, 2)) AS revenue
-FROM basket_items AS i
-JOIN transactions AS t
-  ON t.transaction_id = i.transaction_id
+  s.quantity,
+  s.revenue
+FROM (
+  SELECT
+    t.business_date,
+    t.branch_id,
+    i.product_id,
+    CAST(SUM(i.quantity) AS BIGINT) AS quantity,
+    CAST(SUM(i.unit_price * i.quantity) AS DECIMAL(14, 2)) AS revenue
+  FROM basket_items AS i
+  JOIN transactions AS t
+    ON t.transaction_id = i.transaction_id
+  GROUP BY
+    t.business_date,
+    t.branch_id,
+    i.product_id
+) AS s
 JOIN branches AS b
-  ON b.branch_id = t.branch_id
+  ON b.branch_id = s.branch_id
 JOIN products AS p
-  ON p.product_id = i.product_id
-GROUP BY
-  t.business_date,
-  t.branch_id,
-  b.branch_name,
-  b.region,
-  i.product_id,
-  p.product_name,
-  p.size,
-  p.flavour;
+  ON p.product_id = s.product_id;
 
 CREATE VIEW product_region_daily_sales AS
 SELECT
@@ -237,7 +243,20 @@ FROM (
     CAST(COUNT(DISTINCT business_date) AS BIGINT) AS days_sold,
     CAST(COUNT(DISTINCT branch_id) AS BIGINT) AS branches,
     CAST(SUM(quantity) AS BIGINT) AS quantity
-  FROM product_daily_sales
+  FROM (
+    SELECT
+      t.business_date,
+      t.branch_id,
+      i.product_id,
+      SUM(i.quantity) AS quantity
+    FROM basket_items AS i
+    JOIN transactions AS t
+      ON t.transaction_id = i.transaction_id
+    GROUP BY
+      t.business_date,
+      t.branch_id,
+      i.product_id
+  ) AS d
   GROUP BY
     product_id
 ) AS s
@@ -407,24 +426,44 @@ SELECT
   v.branch_id,
   b.branch_name,
   b.region,
-  CAST(COUNT(*) AS BIGINT) AS identified_transactions,
-  CAST(SUM(CASE WHEN v.visit > 1 THEN 1 ELSE 0 END) AS BIGINT) AS repeat_transactions
+  CAST(v.identified AS BIGINT) AS identified_transactions,
+  CAST(v.identified - COALESCE(f.first_visits, 0) AS BIGINT) AS repeat_transactions
 FROM (
   SELECT
     business_date,
     branch_id,
-    ROW_NUMBER() OVER (PARTITION BY branch_id, customer_token ORDER BY occurred_at, transaction_id) AS visit
+    COUNT(*) AS identified
   FROM transactions
   WHERE
     customer_token IS NOT NULL
+  GROUP BY
+    business_date,
+    branch_id
 ) AS v
+LEFT JOIN (
+  SELECT
+    CAST(first_seen AS DATE) AS business_date,
+    branch_id,
+    COUNT(*) AS first_visits
+  FROM (
+    SELECT
+      branch_id,
+      customer_token,
+      MIN(occurred_at) AS first_seen
+    FROM transactions
+    WHERE
+      customer_token IS NOT NULL
+    GROUP BY
+      branch_id,
+      customer_token
+  ) AS x
+  GROUP BY
+    CAST(first_seen AS DATE),
+    branch_id
+) AS f
+  ON f.business_date = v.business_date AND f.branch_id = v.branch_id
 JOIN branches AS b
-  ON b.branch_id = v.branch_id
-GROUP BY
-  v.business_date,
-  v.branch_id,
-  b.branch_name,
-  b.region;
+  ON b.branch_id = v.branch_id;
 
 CREATE VIEW rejected_rows_daily AS
 SELECT
