@@ -37,6 +37,9 @@ def figure(spec: dict[str, Any]) -> str:
     fig.update_layout(**LAYOUT)
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
+    if spec["kind"] == "lines" and len(spec["series"]) > 3:
+        # the legend sits under the plot, one name a line on a phone: room for every name
+        fig.update_layout(height=300 + 22 * len(spec["series"]))
     if spec["kind"] == "bars":
         fig.update_layout(height=max(260, 28 * len(spec["labels"]) + 60))
         fig.update_yaxes(autorange="reversed")
