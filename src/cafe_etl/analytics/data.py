@@ -6,6 +6,7 @@ the previous period (the same number of days just before) gives the changes.
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from cafe_etl.errors import ConfigError
@@ -138,16 +139,10 @@ def unassigned(warehouse: Warehouse) -> list[str]:
 
 
 QUERIES: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "headline": (
-        "SELECT SUM(transactions), SUM(revenue), COUNT(DISTINCT branch_id), COUNT(*)"
-        " FROM branch_daily_sales",
-        "transactions revenue branches branch_days",
-        {},
-    ),
     "region_daily": (
-        "SELECT business_date, region, SUM(revenue) FROM branch_daily_sales"
+        "SELECT business_date, region, SUM(revenue), COUNT(*) FROM branch_daily_sales"
         " GROUP BY business_date, region ORDER BY business_date, region",
-        "business_date region revenue",
+        "business_date region revenue branches",
         {},
     ),
     "branches": (
@@ -166,12 +161,6 @@ QUERIES: dict[str, tuple[str, str, dict[str, Any]]] = {
         "SELECT weekday, hour, SUM(transactions) FROM busy_hours GROUP BY weekday, hour"
         " ORDER BY weekday, hour",
         "weekday hour transactions",
-        {},
-    ),
-    "branch_days": (
-        "SELECT business_date, COUNT(*) FROM branch_daily_sales GROUP BY business_date"
-        " ORDER BY business_date",
-        "business_date branches",
         {},
     ),
     "payment_mix": (
@@ -217,16 +206,29 @@ LIFECYCLE = (
 )
 
 
+def headline(branches: Table) -> Table:
+    """Transactions, revenue, branches and branch-days of a period, from its branch table."""
+    rows = branches.rows
+    totals = (
+        sum(int(r[2]) for r in rows),
+        sum((Decimal(r[3]) for r in rows), Decimal(0)),
+        len(rows),
+        sum(int(r[4]) for r in rows),
+    )
+    return Table(("transactions", "revenue", "branches", "branch_days"), [totals])
+
+
 def collect(warehouse: Warehouse, request: Request) -> ReportData:
     """Every table the report shows, for the requested scope."""
     scope = resolve_scope(warehouse, request)
     data = ReportData(scope)
     for name, (sql, columns, options) in QUERIES.items():
         data.tables[name] = query(warehouse, sql, scope, columns, **options)
-    sql, columns, _ = QUERIES["headline"]
-    data.tables["previous_headline"] = query(warehouse, sql, scope, columns, period=scope.previous)
     sql, columns, _ = QUERIES["branches"]
     data.tables["previous_branches"] = query(warehouse, sql, scope, columns, period=scope.previous)
+    # the totals from the branch tables: every query over the facts costs a scan of them
+    data.tables["headline"] = headline(data.tables["branches"])
+    data.tables["previous_headline"] = headline(data.tables["previous_branches"])
     data.tables["product_lifecycle"] = Table(
         tuple(
             [

@@ -99,7 +99,7 @@ def _change_text(value: Decimal | None) -> str:
 def regions(data: ReportData) -> Section:
     totals: dict[str, Decimal] = defaultdict(Decimal)
     series: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
-    for day, region, revenue in data.tables["region_daily"].rows:
+    for day, region, revenue, _ in data.tables["region_daily"].rows:
         totals[region] += Decimal(revenue)
         series[region].append((day, Decimal(revenue)))
     best = max(totals, key=lambda r: (totals[r], r))
@@ -180,7 +180,7 @@ def new_products(data: ReportData) -> Section:
 
 def busy_hours(data: ReportData) -> Section:
     days: dict[int, int] = defaultdict(int)
-    for day, branches in data.tables["branch_days"].rows:
+    for day, _, _, branches in data.tables["region_daily"].rows:
         days[day.weekday() + 1] += int(branches)
     grid = {
         (int(w), int(h)): Decimal(int(n)) / days[int(w)]

@@ -88,7 +88,11 @@ GROUP BY t.business_date, t.branch_id, b.branch_name, b.region, t.payment_method
 
 -- Like for like: a branch-day counts only when the same branch traded seven days earlier,
 -- so a missing file, a new branch or a closed one is never a rise or a fall.
+-- (daily: the day's sales once, read twice; an engine computes a CTE used twice once)
 CREATE VIEW branch_week_change AS
+WITH daily AS (
+    SELECT business_date, branch_id, branch_name, region, revenue FROM branch_daily_sales
+)
 SELECT w.*,
        ROW_NUMBER() OVER (PARTITION BY w.week_start ORDER BY w.change_pct DESC, w.branch_name) AS rise_rank,
        ROW_NUMBER() OVER (PARTITION BY w.week_start ORDER BY w.change_pct ASC, w.branch_name) AS fall_rank
@@ -99,8 +103,8 @@ FROM (
            CAST(SUM(cur.revenue) AS NUMERIC(14, 2)) AS revenue,
            CAST(SUM(prev.revenue) AS NUMERIC(14, 2)) AS previous_revenue,
            CAST(ROUND(100 * (SUM(cur.revenue) - SUM(prev.revenue)) / SUM(prev.revenue), 1) AS NUMERIC(8, 1)) AS change_pct
-    FROM branch_daily_sales cur
-    JOIN branch_daily_sales prev
+    FROM daily cur
+    JOIN daily prev
       ON prev.branch_id = cur.branch_id
      AND prev.business_date = CAST(cur.business_date - INTERVAL '7 days' AS DATE)
     GROUP BY CAST(DATE_TRUNC('week', cur.business_date) AS DATE), cur.branch_id, cur.branch_name, cur.region
@@ -175,41 +179,39 @@ HAVING COUNT(*) >= 3;
 -- deviation) from the median of the branch's last 8 same weekdays, at least 4 of them traded,
 -- and at least 20 % away from it (a few pounds off a very steady branch is not news).
 CREATE VIEW unusual_days AS
-SELECT m.business_date, m.branch_id, s.branch_name, s.region, m.revenue,
+WITH daily AS (
+    SELECT business_date, branch_id, branch_name, region, revenue FROM branch_daily_sales
+),
+history AS (
+    SELECT cur.branch_id, cur.business_date, cur.revenue, prev.revenue AS past_revenue
+    FROM daily cur
+    JOIN daily prev
+      ON prev.branch_id = cur.branch_id
+     AND prev.business_date < cur.business_date
+     AND prev.business_date >= CAST(cur.business_date - INTERVAL '56 days' AS DATE)
+     AND EXTRACT(DOW FROM prev.business_date) = EXTRACT(DOW FROM cur.business_date)
+),
+usual AS (
+    SELECT branch_id, business_date, revenue, COUNT(*) AS weeks,
+           PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY past_revenue) AS usual
+    FROM history
+    GROUP BY branch_id, business_date, revenue
+    HAVING COUNT(*) >= 4
+),
+spread AS (
+    SELECT u.branch_id, u.business_date, u.revenue, u.usual, u.weeks,
+           PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY ABS(h.past_revenue - u.usual)) AS mad
+    FROM usual u
+    JOIN history h ON h.branch_id = u.branch_id AND h.business_date = u.business_date
+    GROUP BY u.branch_id, u.business_date, u.revenue, u.usual, u.weeks
+)
+SELECT m.business_date, m.branch_id, d.branch_name, d.region, m.revenue,
        CAST(m.usual AS NUMERIC(14, 2)) AS usual_revenue,
        CAST(m.weeks AS BIGINT) AS weeks_compared,
        CAST(ROUND(CAST((m.revenue - m.usual) / (1.4826 * m.mad) AS NUMERIC(12, 4)), 1) AS NUMERIC(8, 1)) AS deviation,
        CASE WHEN m.revenue > m.usual THEN 'high' ELSE 'low' END AS direction
-FROM (
-    SELECT h.branch_id, h.business_date, h.revenue, h.usual, h.weeks,
-           PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY ABS(h.past_revenue - h.usual)) AS mad
-    FROM (
-        SELECT p.branch_id, p.business_date, p.revenue, p.past_revenue, u.usual, u.weeks
-        FROM (
-            SELECT cur.branch_id, cur.business_date, cur.revenue, prev.revenue AS past_revenue
-            FROM branch_daily_sales cur
-            JOIN branch_daily_sales prev
-              ON prev.branch_id = cur.branch_id
-             AND prev.business_date < cur.business_date
-             AND prev.business_date >= CAST(cur.business_date - INTERVAL '56 days' AS DATE)
-             AND EXTRACT(DOW FROM prev.business_date) = EXTRACT(DOW FROM cur.business_date)
-        ) p
-        JOIN (
-            SELECT cur.branch_id, cur.business_date, COUNT(*) AS weeks,
-                   PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY prev.revenue) AS usual
-            FROM branch_daily_sales cur
-            JOIN branch_daily_sales prev
-              ON prev.branch_id = cur.branch_id
-             AND prev.business_date < cur.business_date
-             AND prev.business_date >= CAST(cur.business_date - INTERVAL '56 days' AS DATE)
-             AND EXTRACT(DOW FROM prev.business_date) = EXTRACT(DOW FROM cur.business_date)
-            GROUP BY cur.branch_id, cur.business_date
-            HAVING COUNT(*) >= 4
-        ) u ON u.branch_id = p.branch_id AND u.business_date = p.business_date
-    ) h
-    GROUP BY h.branch_id, h.business_date, h.revenue, h.usual, h.weeks
-) m
-JOIN branch_daily_sales s ON s.branch_id = m.branch_id AND s.business_date = m.business_date
+FROM spread m
+JOIN daily d ON d.branch_id = m.branch_id AND d.business_date = m.business_date
 WHERE m.mad > 0 AND ABS(m.revenue - m.usual) > 3 * 1.4826 * m.mad
   AND ABS(m.revenue - m.usual) >= 0.2 * m.usual;
 

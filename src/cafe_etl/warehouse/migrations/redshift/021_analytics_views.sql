@@ -172,6 +172,15 @@ GROUP BY
   t.payment_method;
 
 CREATE VIEW branch_week_change AS
+WITH daily AS (
+  SELECT
+    business_date,
+    branch_id,
+    branch_name,
+    region,
+    revenue
+  FROM branch_daily_sales
+)
 SELECT
   w.*,
   ROW_NUMBER() OVER (PARTITION BY w.week_start ORDER BY w.change_pct DESC, w.branch_name) AS rise_rank,
@@ -188,8 +197,8 @@ FROM (
     CAST(ROUND(100 * (
       SUM(cur.revenue) - SUM(prev.revenue)
     ) / SUM(prev.revenue), 1) AS DECIMAL(8, 1)) AS change_pct
-  FROM branch_daily_sales AS cur
-  JOIN branch_daily_sales AS prev
+  FROM daily AS cur
+  JOIN daily AS prev
     ON prev.branch_id = cur.branch_id
     AND prev.business_date = CAST(cur.business_date - INTERVAL '7 DAYS' AS DATE)
   GROUP BY
@@ -341,11 +350,65 @@ HAVING
   COUNT(*) >= 3;
 
 CREATE VIEW unusual_days AS
+WITH daily AS (
+  SELECT
+    business_date,
+    branch_id,
+    branch_name,
+    region,
+    revenue
+  FROM branch_daily_sales
+), history AS (
+  SELECT
+    cur.branch_id,
+    cur.business_date,
+    cur.revenue,
+    prev.revenue AS past_revenue
+  FROM daily AS cur
+  JOIN daily AS prev
+    ON prev.branch_id = cur.branch_id
+    AND prev.business_date < cur.business_date
+    AND prev.business_date >= CAST(cur.business_date - INTERVAL '56 DAYS' AS DATE)
+    AND EXTRACT(DOW FROM prev.business_date) = EXTRACT(DOW FROM cur.business_date)
+), usual AS (
+  SELECT
+    branch_id,
+    business_date,
+    revenue,
+    COUNT(*) AS weeks,
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
+      past_revenue) AS usual
+  FROM history
+  GROUP BY
+    branch_id,
+    business_date,
+    revenue
+  HAVING
+    COUNT(*) >= 4
+), spread AS (
+  SELECT
+    u.branch_id,
+    u.business_date,
+    u.revenue,
+    u.usual,
+    u.weeks,
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
+      ABS(h.past_revenue - u.usual)) AS mad
+  FROM usual AS u
+  JOIN history AS h
+    ON h.branch_id = u.branch_id AND h.business_date = u.business_date
+  GROUP BY
+    u.branch_id,
+    u.business_date,
+    u.revenue,
+    u.usual,
+    u.weeks
+)
 SELECT
   m.business_date,
   m.branch_id,
-  s.branch_name,
-  s.region,
+  d.branch_name,
+  d.region,
   m.revenue,
   CAST(m.usual AS DECIMAL(14, 2)) AS usual_revenue,
   CAST(m.weeks AS BIGINT) AS weeks_compared,
@@ -355,66 +418,9 @@ SELECT
     1.4826 * m.mad
   ) AS DECIMAL(12, 4)), 1) AS DECIMAL(8, 1)) AS deviation,
   CASE WHEN m.revenue > m.usual THEN 'high' ELSE 'low' END AS direction
-FROM (
-  SELECT
-    h.branch_id,
-    h.business_date,
-    h.revenue,
-    h.usual,
-    h.weeks,
-    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
-      ABS(h.past_revenue - h.usual)) AS mad
-  FROM (
-    SELECT
-      p.branch_id,
-      p.business_date,
-      p.revenue,
-      p.past_revenue,
-      u.usual,
-      u.weeks
-    FROM (
-      SELECT
-        cur.branch_id,
-        cur.business_date,
-        cur.revenue,
-        prev.revenue AS past_revenue
-      FROM branch_daily_sales AS cur
-      JOIN branch_daily_sales AS prev
-        ON prev.branch_id = cur.branch_id
-        AND prev.business_date < cur.business_date
-        AND prev.business_date >= CAST(cur.business_date - INTERVAL '56 DAYS' AS DATE)
-        AND EXTRACT(DOW FROM prev.business_date) = EXTRACT(DOW FROM cur.business_date)
-    ) AS p
-    JOIN (
-      SELECT
-        cur.branch_id,
-        cur.business_date,
-        COUNT(*) AS weeks,
-        PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
-          prev.revenue) AS usual
-      FROM branch_daily_sales AS cur
-      JOIN branch_daily_sales AS prev
-        ON prev.branch_id = cur.branch_id
-        AND prev.business_date < cur.business_date
-        AND prev.business_date >= CAST(cur.business_date - INTERVAL '56 DAYS' AS DATE)
-        AND EXTRACT(DOW FROM prev.business_date) = EXTRACT(DOW FROM cur.business_date)
-      GROUP BY
-        cur.branch_id,
-        cur.business_date
-      HAVING
-        COUNT(*) >= 4
-    ) AS u
-      ON u.branch_id = p.branch_id AND u.business_date = p.business_date
-  ) AS h
-  GROUP BY
-    h.branch_id,
-    h.business_date,
-    h.revenue,
-    h.usual,
-    h.weeks
-) AS m
-JOIN branch_daily_sales AS s
-  ON s.branch_id = m.branch_id AND s.business_date = m.business_date
+FROM spread AS m
+JOIN daily AS d
+  ON d.branch_id = m.branch_id AND d.business_date = m.business_date
 WHERE
   m.mad > 0
   AND ABS(m.revenue - m.usual) > 3 * 1.4826 * m.mad
