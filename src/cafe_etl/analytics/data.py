@@ -151,12 +151,6 @@ QUERIES: dict[str, tuple[str, str, dict[str, Any]]] = {
         "branch_name region transactions revenue days",
         {},
     ),
-    "products": (
-        "SELECT product_name, size, SUM(quantity), SUM(revenue) FROM product_daily_sales"
-        " GROUP BY product_name, size ORDER BY 3 DESC, 1, 2",
-        "product_name size quantity revenue",
-        {},
-    ),
     "busy_hours": (
         "SELECT weekday, hour, SUM(transactions) FROM busy_hours GROUP BY weekday, hour"
         " ORDER BY weekday, hour",
@@ -200,10 +194,6 @@ QUERIES: dict[str, tuple[str, str, dict[str, Any]]] = {
         {},
     ),
 }
-LIFECYCLE = (
-    "SELECT product_name, size, flavour, first_sold, last_sold, branches, quantity, status"
-    " FROM product_lifecycle WHERE status <> 'regular' ORDER BY first_sold, product_name, size"
-)
 
 
 def headline(branches: Table) -> Table:
@@ -229,20 +219,9 @@ def collect(warehouse: Warehouse, request: Request) -> ReportData:
     # the totals from the branch tables: every query over the facts costs a scan of them
     data.tables["headline"] = headline(data.tables["branches"])
     data.tables["previous_headline"] = headline(data.tables["previous_branches"])
-    data.tables["product_lifecycle"] = Table(
-        tuple(
-            [
-                "product_name",
-                "size",
-                "flavour",
-                "first_sold",
-                "last_sold",
-                "branches",
-                "quantity",
-                "status",
-            ]
-        ),
-        warehouse.execute(LIFECYCLE),
-    )
+    from cafe_etl.analytics.products import PRODUCT_DAYS, product_tables
+
+    days = warehouse.execute(*_filtered(PRODUCT_DAYS, scope, day_column=None))
+    data.tables.update(product_tables(days, scope))
     data.tables["unassigned"] = Table(("branch_name",), [(n,) for n in unassigned(warehouse)])
     return data
