@@ -29,6 +29,8 @@ class Request:
 
 @dataclass(frozen=True)
 class Table:
+    """Rows of one query, with their column names (what csv and json exports write)."""
+
     columns: tuple[str, ...]
     rows: list[tuple[Any, ...]]
 
@@ -38,6 +40,8 @@ class Table:
 
 @dataclass(frozen=True)
 class Scope:
+    """The period and filter reported on, checked against what the warehouse holds."""
+
     first: date
     last: date
     region: str | None
@@ -61,6 +65,8 @@ class Scope:
 
 @dataclass
 class ReportData:
+    """Every table the report shows, by name."""
+
     scope: Scope
     tables: dict[str, Table] = field(default_factory=dict)
 
