@@ -15,7 +15,7 @@ import yaml
 
 import postgres_server
 from cafe_etl.warehouse import connect
-from conftest import Etl
+from conftest import Cli, Etl
 
 from .conftest import Planted
 
@@ -138,3 +138,10 @@ def test_a_region_variable_narrows_the_panels(reader: Any) -> None:
     [sql] = [s for _, t, s in panels() if t == "Branch league"]
     rows = reader.execute(expand(sql, ["London"], ["London Brixton"]))
     assert [row[0] for row in rows] == ["London Brixton"]
+
+
+def test_the_reporting_role_can_write_the_report_too(reporting_url: str, tmp_path: Path) -> None:
+    # a read-only role opens an up-to-date warehouse without touching its schema
+    result = Cli()("report", "-w", reporting_url, "--out", tmp_path / "report.html")
+    assert result.exit_code == 0, result.output
+    assert "London Brixton sent no report" in (tmp_path / "report.html").read_text()

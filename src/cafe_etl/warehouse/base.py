@@ -17,6 +17,7 @@ from cafe_etl.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+MIGRATIONS_NAME = "schema_migrations"
 MIGRATIONS_TABLE = (
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " version INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL,"
@@ -59,6 +60,8 @@ class Warehouse(ABC):
 
     def migrate(self) -> list[str]:
         """Apply the migrations this warehouse has not seen, in one transaction."""
+        if self._up_to_date():  # read-only: a reporting role may open the warehouse too
+            return []
         applied = []
         with self.transaction():
             self.serialise_migrations()
@@ -89,6 +92,17 @@ class Warehouse(ABC):
 
     def serialise_migrations(self) -> None:  # noqa: B027 - single-writer engines need nothing
         """Make concurrent ``migrate`` calls wait for each other (inside the transaction)."""
+
+    def _up_to_date(self) -> bool:
+        found = self.execute(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = ?"
+            " AND table_schema = current_schema()",
+            (MIGRATIONS_NAME,),
+        )
+        if not found or not found[0][0]:
+            return False
+        done = {row[0] for row in self.execute(f"SELECT version FROM {MIGRATIONS_NAME}")}
+        return {version for version, _, _ in self._migrations()} <= done
 
     def _migrations(self) -> list[tuple[int, str, str]]:
         found = []
