@@ -3,7 +3,10 @@
 -- redshift/021_analytics_views.sql is generated from this file by sqlglot
 -- (uv run python -m cafe_etl.warehouse.dialects), never edited by hand.
 -- Rules kept for Redshift: no generate_series (the calendar table instead), no FILTER
--- clause, no aggregate window with ORDER BY, dates moved by INTERVAL literals.
+-- clause, no aggregate window with ORDER BY, dates moved by INTERVAL literals
+-- (https://docs.aws.amazon.com/redshift/latest/dg/r_interval_literals.html), medians by
+-- PERCENTILE_CONT ... WITHIN GROUP as an aggregate, one ordering per query level
+-- (https://docs.aws.amazon.com/redshift/latest/dg/r_PERCENTILE_CONT.html).
 -- Counts are BIGINT and money NUMERIC on every engine; a mean of money is computed in
 -- whole pennies (half a penny rounds up) so no engine goes through a float.
 -- weekday is 1 = Monday .. 7 = Sunday; week_start is that week's Monday.
