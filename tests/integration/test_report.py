@@ -10,8 +10,8 @@ import pytest
 
 import postgres_server
 from cafe_etl.analytics.data import Request
-from cafe_etl.analytics.findings import day_name
 from cafe_etl.analytics.report import write_report
+from cafe_etl.analytics.wording import day_name
 from cafe_etl.warehouse import connect
 from conftest import Etl
 

@@ -1,57 +1,25 @@
-"""The report's sections: for each, the figures a chart or table shows and one plain
-sentence stating what they say (computed here from the data, never a chart's name)."""
+"""The report's sections on sales: for each, the figures a chart or table shows and one
+plain sentence stating what they say (computed from the data, never a chart's name); the
+signals (risers and fallers, unusual days, missing reports, new products) are in
+``signals.py``, the wording both share in ``wording.py``."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from cafe_etl.analytics import signals
 from cafe_etl.analytics.data import ReportData, Table
-
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-TOP = 10
-
-
-@dataclass
-class Section:
-    """One part of the report: a title, the finding, and what to draw or list."""
-
-    key: str
-    title: str
-    caption: str
-    chart: dict[str, Any] | None = None
-    """A chart spec for ``charts.figure``: kind plus data."""
-    table: Table | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-def money(value: Any) -> str:
-    amount = Decimal(value or 0).quantize(Decimal("1"), ROUND_HALF_UP)
-    return f"£{amount:,}"
-
-
-def pct(value: Any) -> str:
-    number = Decimal(value).quantize(Decimal("0.1"), ROUND_HALF_UP)
-    return f"{abs(number)} %"
-
-
-def change(now: Any, before: Any) -> Decimal | None:
-    if not before:
-        return None
-    return (Decimal(now) - Decimal(before)) * 100 / Decimal(before)
-
-
-def day_name(day: date) -> str:
-    return f"{WEEKDAYS[day.weekday()]} {day.day} {day:%B %Y}"
-
-
-def _trend(value: Decimal | None, up: str = "up", down: str = "down") -> str:
-    if value is None:
-        return "with nothing to compare in the previous period"
-    if abs(value) < Decimal("0.05"):
-        return "level with the previous period"
-    return f"{up if value > 0 else down} {pct(value)} on the previous period"
+from cafe_etl.analytics.wording import (
+    TOP,
+    WEEKDAYS,
+    Section,
+    change,
+    change_text,
+    money,
+    pct,
+    trend,
+)
 
 
 def headline(data: ReportData) -> Section:
@@ -61,18 +29,18 @@ def headline(data: ReportData) -> Section:
     basket = (revenue / transactions).quantize(Decimal("0.01"), ROUND_HALF_UP)
     items = Decimal(sum(int(row[2]) for row in data.tables["products"].rows)) / transactions
     caption = (
-        f"Sales were {money(revenue)}, {_trend(change(revenue, before['revenue']))},"
+        f"Sales were {money(revenue)}, {trend(change(revenue, before['revenue']))},"
         f" from {transactions:,} transactions at {int(now['branches'])} branches;"
         f" the average basket was £{basket} for {items:.1f} items."
     )
     rows = [
-        ("Sales", money(revenue), _change_text(change(revenue, before["revenue"]))),
+        ("Sales", money(revenue), change_text(change(revenue, before["revenue"]))),
         (
             "Transactions",
             f"{transactions:,}",
-            _change_text(change(transactions, before["transactions"])),
+            change_text(change(transactions, before["transactions"])),
         ),
-        ("Average basket", f"£{basket}", _change_text(_basket_change(now, before))),
+        ("Average basket", f"£{basket}", change_text(_basket_change(now, before))),
         ("Branches trading", str(int(now["branches"])), ""),
     ]
     return Section(
@@ -88,12 +56,6 @@ def _basket_change(now: dict[str, Any], before: dict[str, Any]) -> Decimal | Non
         return None
     this = Decimal(now["revenue"]) / int(now["transactions"])
     return change(this, Decimal(before["revenue"]) / int(before["transactions"]))
-
-
-def _change_text(value: Decimal | None) -> str:
-    if value is None:
-        return "no earlier data"
-    return ("+" if value >= 0 else "-") + pct(value)
 
 
 def regions(data: ReportData) -> Section:
@@ -122,7 +84,7 @@ def league(data: ReportData) -> Section:
     for name, region, transactions, revenue, days in data.tables["branches"].rows:
         moved = change(revenue, before.get(name))
         rows.append(
-            (name, region, money(revenue), f"{int(transactions):,}", int(days), _change_text(moved))
+            (name, region, money(revenue), f"{int(transactions):,}", int(days), change_text(moved))
         )
     first, last = rows[0], rows[-1]
     caption = f"{first[0]} sold the most ({first[2]})"
@@ -156,28 +118,6 @@ def products(data: ReportData) -> Section:
     return Section("products", "Product mix", caption, chart=chart)
 
 
-def new_products(data: ReportData) -> Section:
-    scope = data.scope
-    rows = data.tables["product_lifecycle"].rows
-    new = [r for r in rows if r[7] == "new" and scope.first <= r[3] <= scope.last]
-    gone = [r for r in rows if r[7] == "discontinued" and scope.previous[0] <= r[4] <= scope.last]
-    names = sorted({r[0] for r in new})
-    if names:
-        first = min(r[3] for r in new)
-        sold = sum(int(r[6]) for r in new)
-        caption = (
-            f"New this period: {', '.join(names)}, first sold on {day_name(first)};"
-            f" {sold:,} sold since, at up to {max(int(r[5]) for r in new)} branches."
-        )
-    else:
-        caption = "No product was launched in this period."
-    if gone:
-        caption += f" No longer sold: {', '.join(sorted({r[0] for r in gone}))}."
-    listed = [(r[0], r[1] or "", r[7], str(r[3]), str(r[4]), f"{int(r[6]):,}") for r in new + gone]
-    table = Table(("product", "size", "status", "first sold", "last sold", "sold"), listed)
-    return Section("new_products", "New and discontinued products", caption, table=table)
-
-
 def busy_hours(data: ReportData) -> Section:
     days: dict[int, int] = defaultdict(int)
     for day, _, _, branches in data.tables["region_daily"].rows:
@@ -198,110 +138,6 @@ def busy_hours(data: ReportData) -> Section:
         caption,
         chart={"kind": "heatmap", "grid": grid, "weekdays": WEEKDAYS},
     )
-
-
-def _weekly_means(rows: list[tuple[Any, ...]]) -> tuple[list[date], list[tuple[Any, ...]]]:
-    """Each branch's mean like-for-like weekly change over the period's weeks (branches
-    compared in at least half of them), largest first."""
-    weeks = sorted({r[0] for r in rows})
-    changes: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
-    for _, name, region, *_rest, moved in rows:
-        changes[(name, region)].append(Decimal(moved))
-    means = [
-        (name, region, len(c), sum(c) / len(c))
-        for (name, region), c in changes.items()
-        if 2 * len(c) >= len(weeks)
-    ]
-    return weeks, sorted(means, key=lambda m: (-m[3], m[0]))
-
-
-def risers_fallers(data: ReportData) -> Section:
-    weeks, ranked = _weekly_means(data.tables["week_change"].rows)
-    title = "Risers and fallers, week on week"
-    if not ranked:
-        return Section(
-            "risers_fallers",
-            title,
-            "No branch traded on the same weekdays in two weeks running in this"
-            " period, so there is no like-for-like change to show.",
-        )
-    top, bottom = ranked[0], ranked[-1]
-    over = (
-        f"in the week of {weeks[0]:%d %B}"
-        if len(weeks) == 1
-        else f"a week on average over the {len(weeks)} weeks from {weeks[0]:%d %B}"
-    )
-    caption = (
-        f"Like for like, {top[0]} {'grew' if top[3] >= 0 else 'fell'} {pct(top[3])}"
-        f" {over}, the most of any branch"
-    )
-    if len(ranked) > 1:
-        caption += (
-            f"; {bottom[0]} {'fell' if bottom[3] < 0 else 'grew'} {pct(bottom[3])},"
-            f" the {'largest fall' if bottom[3] < 0 else 'least'}"
-        )
-    shown = ranked[:5] + [r for r in ranked[-5:] if r not in ranked[:5]]
-    chart = {
-        "kind": "bars",
-        "labels": [r[0] for r in shown],
-        "values": [r[3] for r in shown],
-        "unit": "%",
-    }
-    table = Table(
-        ("branch", "region", "weeks compared", "mean weekly change"),
-        [(r[0], r[1], r[2], _change_text(r[3])) for r in shown],
-    )
-    notes = ["Like for like: only days a branch traded in both weeks count."]
-    return Section("risers_fallers", title, caption + ".", chart=chart, table=table, notes=notes)
-
-
-def unusual_days(data: ReportData) -> Section:
-    rows = sorted(data.tables["unusual_days"].rows, key=lambda r: (-abs(r[5]), r[0], r[1]))
-    if not rows:
-        return Section(
-            "unusual_days",
-            "Unusual days",
-            "No branch had a day far outside its usual range for that weekday.",
-        )
-    day, name, _, revenue, usual, *_ = rows[0]
-    ratio = Decimal(revenue) / Decimal(usual)
-    size = f"{ratio:.1f} times" if ratio >= 1 else f"{pct(100 - ratio * 100)} below"
-    caption = (
-        f"{name} on {day_name(day)} sold {money(revenue)}, {size} its usual"
-        f" {money(usual)} for a {WEEKDAYS[day.weekday()]}"
-    )
-    caption += (
-        f"; {len(rows) - 1} other unusual day{'s' if len(rows) != 2 else ''} listed."
-        if len(rows) > 1
-        else "."
-    )
-    listed = [(str(r[0]), r[1], r[2], money(r[3]), money(r[4]), r[6]) for r in rows[:TOP]]
-    chart = {
-        "kind": "bars",
-        "labels": [f"{r[1]} {r[0]:%d %b}" for r in rows[:TOP]],
-        "values": [Decimal(r[5]) for r in rows[:TOP]],
-        "unit": " sd",
-    }
-    return Section(
-        "unusual_days",
-        "Unusual days",
-        caption,
-        chart=chart,
-        table=Table(("day", "branch", "region", "sales", "usual", "direction"), listed),
-        notes=["Usual: the median of the branch's last 8 same weekdays."],
-    )
-
-
-def missing_reports(data: ReportData) -> Section:
-    rows = data.tables["missing_reports"].rows
-    if not rows:
-        caption = "Every branch sent a report for every day it usually trades."
-    else:
-        day, name, _ = rows[0]
-        caption = f"{name} sent no report on {day_name(day)}, a day it usually trades"
-        caption += f"; {len(rows) - 1} more missing." if len(rows) > 1 else "."
-    table = Table(("day", "branch", "region"), [(str(r[0]), r[1], r[2]) for r in rows])
-    return Section("missing_reports", "Missing reports", caption, table=table)
 
 
 def repeat_visits(data: ReportData) -> Section:
@@ -375,11 +211,11 @@ def sections(data: ReportData) -> list[Section]:
         headline(data),
         regions(data),
         league(data),
-        risers_fallers(data),
-        unusual_days(data),
-        missing_reports(data),
+        signals.risers_fallers(data),
+        signals.unusual_days(data),
+        signals.missing_reports(data),
         products(data),
-        new_products(data),
+        signals.new_products(data),
         busy_hours(data),
         repeat_visits(data),
         payment_mix(data),

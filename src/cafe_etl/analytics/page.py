@@ -14,7 +14,7 @@ from functools import cache
 
 from cafe_etl.analytics.charts import figure
 from cafe_etl.analytics.data import Scope, Table
-from cafe_etl.analytics.findings import Section
+from cafe_etl.analytics.wording import Section
 
 POLICY = (
     "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline';"
