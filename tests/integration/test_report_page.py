@@ -169,3 +169,11 @@ def test_a_bad_branch_file_row_is_one_line_naming_its_line(tmp_path: Path) -> No
         r" like 2026-11-16\n",
         result.stderr,
     )
+
+
+def test_an_output_path_that_cannot_be_written_is_one_line(
+    planted_duckdb: str, tmp_path: Path
+) -> None:
+    result = cli("report", "-w", planted_duckdb, "--out", tmp_path)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip() == f"error: cannot write {tmp_path}: Is a directory"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cafe_etl.analytics import findings, page
-from cafe_etl.analytics.data import Request, collect
+from cafe_etl.analytics.data import ReportData, Request, collect
 from cafe_etl.errors import ConfigError
 from cafe_etl.warehouse.base import Warehouse
 
@@ -34,8 +34,16 @@ def write_report(
         raise ConfigError(f"folder {out.parent} does not exist: create it or choose another --out")
     warehouse.prepare_for_analytics()
     data = collect(warehouse, request)
+    try:
+        _write(data, out, fmt, now or datetime.now())
+    except OSError as error:
+        raise ConfigError(f"cannot write {out}: {error.strerror or error}") from None
+    return out
+
+
+def _write(data: ReportData, out: Path, fmt: str, now: datetime) -> None:
     if fmt == "html":
-        text = page.render(data.scope, findings.sections(data), now or datetime.now())
+        text = page.render(data.scope, findings.sections(data), now)
         out.write_text(text, encoding="utf-8")
     elif fmt == "json":
         tables = {name: t.dicts() for name, t in data.tables.items()}
@@ -47,7 +55,6 @@ def write_report(
                 writer = csv.writer(fp)
                 writer.writerow(table.columns)
                 writer.writerows(table.rows)
-    return out
 
 
 def _plain(value: Any) -> str:
