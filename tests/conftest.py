@@ -144,10 +144,12 @@ class Etl:
         return rows[0][0]
 
     def tables(self) -> list[str]:
-        """Every table of the warehouse's schema (the contract's and the pipeline's own)."""
+        """Every table of the warehouse's schema (the contract's and the pipeline's own), but
+        not the views (derived from them) nor the static calendar of 36,525 days."""
         rows = self.query(
             "SELECT table_name FROM information_schema.tables"
-            " WHERE table_schema = current_schema() ORDER BY table_name"
+            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+            " AND table_name <> 'calendar' ORDER BY table_name"
         )
         return [row[0] for row in rows]
 

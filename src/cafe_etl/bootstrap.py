@@ -6,10 +6,13 @@ it opened. Nothing connects at import.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cafe_etl.analytics.data import Request
+from cafe_etl.analytics.reference import BranchRow, apply_branch_reference, read_branch_file
+from cafe_etl.analytics.report import write_report
 from cafe_etl.config import Settings
 from cafe_etl.errors import ConfigError
 from cafe_etl.extract import sources
@@ -39,6 +42,8 @@ class Services:
     maintenance: Maintenance
     applied_migrations: list[str]
     """Migrations this start applied (none when the schema was up to date)."""
+    branch_rows: list[BranchRow] = field(default_factory=list)
+    """The user's branch file, read (and checked) before anything else."""
 
     def sources(self, folder: Path | str | None = None) -> list[Source]:
         """The raw files below ``folder`` or ``s3://bucket/prefix`` (the landing folder by
@@ -53,6 +58,15 @@ class Services:
     def start_run(self, files: list[Source], *, force: bool = False) -> Run | ParallelRun:
         """A run over ``files`` with the configured loader processes; ``wait()`` for it."""
         return start_run(self.load, files, self.settings.jobs, force=force)
+
+    def report(self, request: Request, out: Path | None = None, fmt: str = "html") -> Path:
+        """Write the manager's report (or its tables as csv/json); return where."""
+        return write_report(self.warehouse, request, out, fmt)
+
+    def apply_branch_reference(self) -> int:
+        """Regions and opening dates from the branch file (or the shipped regions); the
+        number of regions changed."""
+        return apply_branch_reference(self.warehouse, self.branch_rows)
 
 
 def _check_schema(warehouse: Warehouse) -> list[str]:
@@ -90,6 +104,7 @@ def bootstrap(
     ``warehouse`` adapter instead of the one the settings name, a ``hook`` on each step of a
     ``UnitOfWork``, the ``reader`` that parses files.
     """
+    branch_rows = read_branch_file(settings.branches_file) if settings.branches_file else []
     if warehouse is None:
         password = settings.warehouse_password()
         warehouse = connect(settings.warehouse, create=create, password=password)
@@ -103,7 +118,8 @@ def bootstrap(
             batch_rows=settings.chunk_rows, retry_seconds=settings.retry_seconds, hook=hook,
             reader=reader,
         )  # fmt: skip
-        yield Services(settings, warehouse, load, Maintenance(warehouse, hook=hook), applied)
+        maintenance = Maintenance(warehouse, hook=hook)
+        yield Services(settings, warehouse, load, maintenance, applied, branch_rows)
     finally:
         warehouse.close()
 

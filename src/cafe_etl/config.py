@@ -1,6 +1,7 @@
 """Settings: the only place that reads the environment. Frozen once built."""
 
 import os
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,6 +30,8 @@ class Settings(BaseSettings):
     """Name of an SSM Parameter Store SecureString holding the Redshift password."""
     reporting_password: SecretStr | None = None
     """Password of the read-only role ``init-db --reporting-role`` creates."""
+    branches_file: Path | None = None
+    """The user's branch file (branch, region, opened, closed): overrides the shipped regions."""
     chunk_rows: int = Field(default=100_000, gt=0)
     """Records transformed and loaded at a time within one file."""
     jobs: int = Field(default=1, ge=1, le=64)

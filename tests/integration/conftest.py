@@ -1,14 +1,41 @@
 """Integration fixtures: real files, real warehouses, never the repository's working tree."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from cafe_etl.generate import GenerateResult, generate
+from conftest import Etl
 from redshift_wire import RedshiftWire
 
 from .rawfiles import PEER_SAMPLES
+
+PLANTED_START = date(2026, 9, 7)
+
+
+@dataclass(frozen=True)
+class Planted:
+    folder: Path
+    result: GenerateResult
+
+
+@pytest.fixture(scope="session")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> Planted:
+    """Eight weeks of six branches: every planted signal, with history to judge it by."""
+    folder = tmp_path_factory.mktemp("planted")
+    return Planted(folder, generate(folder, branches=6, days=56, start=PLANTED_START))
+
+
+@pytest.fixture(scope="session")
+def planted_duckdb(planted: Planted, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The planted data loaded once into a DuckDB warehouse (read it, never change it)."""
+    url = f"duckdb:///{tmp_path_factory.mktemp('planted-duckdb')}/cafe.duckdb"
+    Etl(url).run(planted.folder)
+    return url
 
 
 @pytest.fixture

@@ -289,7 +289,9 @@ def test_demo_generates_a_week_and_loads_it_end_to_end(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
 
     # (a CAFE_ETL_JOBS meant for server loads does not reach the demo's DuckDB)
-    result = CliRunner().invoke(app, ["demo", "--dir", str(folder)], env={"CAFE_ETL_JOBS": "4"})
+    result = CliRunner().invoke(
+        app, ["demo", "--dir", str(folder), "--weeks", "1"], env={"CAFE_ETL_JOBS": "4"}
+    )
 
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
@@ -305,6 +307,11 @@ def test_demo_generates_a_week_and_loads_it_end_to_end(tmp_path: Path) -> None:
         ]
         assert db.sql("SELECT COUNT(DISTINCT region) FROM branches").fetchall() == [(12,)]
         assert db.sql("SELECT COUNT(customer_token) > 0 FROM transactions").fetchall() == [(True,)]
+    # it ends with the manager's report, even of a week too short for week-on-week changes
+    report = folder / "report.html"
+    assert f"The manager's report: {report}" in text
+    page = report.read_text()
+    assert "Sales over time by region" in page and "no like-for-like change to show" in page
 
 
 def test_demo_refuses_a_folder_it_did_not_create(tmp_path: Path) -> None:

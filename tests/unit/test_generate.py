@@ -147,6 +147,24 @@ def test_signals_are_planted(dataset: GenerateResult) -> None:
         assert sold == (day >= signals.launch_day)
 
 
+def test_an_unusual_day_is_planted_once_four_same_weekdays_lie_before_it(tmp_path: Path) -> None:
+    # GIVEN five weeks of the first four towns (Isle of Wight is the 4th)
+    result = generate(tmp_path, branches=4, days=35, start=START, seed=7)
+    signals = result.signals
+    # THEN the 29th day is its unusual day: 2.5 times the sales of its 4 same weekdays before
+    assert (signals.unusual_branch, signals.unusual_day) == (
+        "Isle of Wight",
+        START + timedelta(days=28),
+    )
+    table = by_branch_day(result)
+    before = [len(table["Isle of Wight", START + timedelta(days=7 * k)]) for k in range(4)]
+    assert len(table["Isle of Wight", signals.unusual_day]) > 2.2 * max(before)
+    # and a period of four weeks or less has none
+    assert (
+        generate(tmp_path / "short", branches=4, days=28, start=START).signals.unusual_day is None
+    )
+
+
 def test_few_branches_or_days_drop_signals(tmp_path: Path) -> None:
     result = generate(tmp_path, branches=1, days=1, start=START)
     assert result.branches == ("Chesterfield",)

@@ -54,7 +54,26 @@ JobsOption = Annotated[
         show_default=False,
     ),
 ]  # fmt: skip
+FromOption = Annotated[
+    str | None,
+    typer.Option("--from", help="First day, YYYY-MM-DD [default: 27 days before --to].",
+                 show_default=False),
+]  # fmt: skip
+ToOption = Annotated[
+    str | None,
+    typer.Option("--to", help="Last day, YYYY-MM-DD [default: the last day with sales].",
+                 show_default=False),
+]  # fmt: skip
+OutOption = Annotated[
+    Path | None,
+    typer.Option(help="Where to write [default: report.html, report.json, or the folder"
+                 " report/ for csv].", show_default=False),
+]  # fmt: skip
+FormatOption = Annotated[
+    str, typer.Option("--format", help="html, or csv / json for the underlying tables.")
+]
 DEMO_MARKER = ".cafe-etl-demo"
+DEMO_LAST_DAY = date(2026, 11, 22)
 REPORTING_PASSWORD_ENV = "CAFE_ETL_REPORTING_PASSWORD"  # read by config.Settings
 
 
@@ -104,6 +123,7 @@ def _load(services: Services, sources: list[Source], force: bool = False) -> Run
     with progress_bar(console, len(sources)) as progress:
         summary = run.wait(progress)
     console.print(summary_table(summary))
+    services.apply_branch_reference()
     return summary
 
 
@@ -160,14 +180,17 @@ def demo(
     folder: Annotated[Path, typer.Option("--dir", help="Fresh folder for the demo.")] = Path(
         "demo"
     ),
+    weeks: Annotated[int, typer.Option(min=1, max=52, help="Weeks of sales to generate.")] = 8,
 ) -> None:
-    """Generate a week of 120 branches, load it into DuckDB and show how to query it."""
+    """Generate weeks of sales at 120 branches, load them into DuckDB, write the report."""
+    from cafe_etl.analytics.data import Request
     from cafe_etl.entrypoints.render import demo_epilogue
     from cafe_etl.generate import generate as write_files
 
     _fresh_demo_folder(folder)
     landing = folder / "landing"
-    result = write_files(landing, branches=120, days=7, start=date(2026, 11, 16), seed=42)
+    start = DEMO_LAST_DAY - timedelta(days=7 * weeks - 1)
+    result = write_files(landing, branches=120, days=7 * weeks, start=start, seed=42)
     console.print(f"generated {len(result.files):,} till exports in {landing}")
     warehouse_path = folder / "cafe.duckdb"
     settings = load_settings(warehouse=f"duckdb:///{warehouse_path}", landing=str(landing), jobs=1)
@@ -175,7 +198,9 @@ def demo(
         settings = settings.model_copy(update={"token_key": _demo_key()})
     with bootstrap(ctx, settings, loading=True, create=True) as services:
         summary = _load(services, services.sources())
+        report = services.report(Request(), folder / "report.html")
     console.print(demo_epilogue(warehouse_path, result.signals), highlight=False, soft_wrap=True)
+    console.print(f"The manager's report: [bold]{report}[/] (open it in any browser)")
     raise typer.Exit(summary.exit_code)
 
 
@@ -195,6 +220,27 @@ def status(
     with bootstrap(ctx, load_settings(warehouse=warehouse), migrate=False) as services:
         for table in status_tables(read_status(services.warehouse), by_branch=by_branch):
             console.print(table)
+
+
+@app.command()
+@_reports_errors
+def report(
+    ctx: typer.Context,
+    warehouse: WarehouseOption = None,
+    first: FromOption = None,
+    last: ToOption = None,
+    region: Annotated[str | None, typer.Option(help="Only this region.")] = None,
+    branch: Annotated[str | None, typer.Option(help="Only this branch.")] = None,
+    out: OutOption = None,
+    fmt: FormatOption = "html",
+) -> None:
+    """Write the franchise manager's report: one HTML file that opens offline."""
+    from cafe_etl.analytics.data import Request
+
+    request = Request(_optional_date(first), _optional_date(last), region, branch)
+    with bootstrap(ctx, load_settings(warehouse=warehouse)) as services:
+        written = services.report(request, out, fmt)
+    console.print(f"wrote {written}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -300,6 +346,10 @@ def _emulate(settings: Settings, source: Path) -> None:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _optional_date(text: str | None) -> date | None:
+    return _parse_date(text) if text else None
 
 
 def _parse_date(text: str) -> date:

@@ -79,7 +79,12 @@ def demo_epilogue(warehouse_path: Path, signals: Signals) -> str:
         f"or see what it holds: uv run cafe-etl status -w duckdb:///{warehouse_path}\n"
         f"Planted signals to find: {signals.rising_branch} rises and {signals.falling_branch}"
         f" falls week on week; {signals.skipped_branch} sent no file on {signals.skipped_day};"
-        f" {signals.launched_product} launched on {signals.launch_day}."
+        f" {signals.launched_product} launched on {signals.launch_day}"
+        + (
+            f"; {signals.unusual_branch} had an unusual day on {signals.unusual_day}."
+            if signals.unusual_branch
+            else "."
+        )
     )
 
 

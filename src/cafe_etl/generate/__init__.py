@@ -18,6 +18,9 @@ Planted signals (returned as ``GenerateResult.signals``):
 3. ``London Brixton`` (3rd town) sends no file on the middle day, ``start + days // 2``.
 4. ``Pumpkin spice latte`` (Regular 2.75, Large 3.15) is launched on that same middle day:
    never sold before it, sold at every branch on it and after it.
+5. ``Isle of Wight`` (4th town) sells 2.5 times its usual on ``start + 28`` (a local event,
+   beyond the 150..600 bounds: the first day with four same weekdays before it to compare
+   with), when the period has more than 28 days.
 
 With fewer than 3 branches the signals whose branch is not generated are ``None``; with
 ``days == 1`` there is no skipped file and no launch. The rising and falling trends need

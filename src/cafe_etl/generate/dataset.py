@@ -17,6 +17,11 @@ from cafe_etl.generate.writer import VARIANTS, Customer, new_card, new_name, wri
 RISING_BRANCH = "Leeds"
 FALLING_BRANCH = "Chesterfield"
 SKIPPED_BRANCH = "London Brixton"
+UNUSUAL_BRANCH = "Isle of Wight"
+UNUSUAL_PERCENT = 250
+"""On the planted unusual day its branch sells 2.5 times its usual (a local event)."""
+UNUSUAL_HISTORY_DAYS = 28
+"""The unusual day is the first with four same weekdays before it to compare with."""
 WEEKLY_CHANGE_PERCENT = 8
 MIN_DAILY, MAX_DAILY = 150, 600
 
@@ -49,6 +54,8 @@ class Signals:
     skipped_day: date | None
     launched_product: str | None
     launch_day: date | None
+    unusual_branch: str | None = None
+    unusual_day: date | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,7 @@ def plan_signals(branch_names: tuple[str, ...], start: date, days: int) -> Signa
     """Which signals a data set of these branches and days carries."""
     middle = start + timedelta(days=days // 2) if days >= 2 else None
     skips = middle is not None and SKIPPED_BRANCH in branch_names
+    unusual = days > UNUSUAL_HISTORY_DAYS and UNUSUAL_BRANCH in branch_names
     return Signals(
         rising_branch=RISING_BRANCH if RISING_BRANCH in branch_names else None,
         falling_branch=FALLING_BRANCH if FALLING_BRANCH in branch_names else None,
@@ -93,17 +101,24 @@ def plan_signals(branch_names: tuple[str, ...], start: date, days: int) -> Signa
         skipped_day=middle if skips else None,
         launched_product=LAUNCH_PRODUCT.name if middle else None,
         launch_day=middle,
+        unusual_branch=UNUSUAL_BRANCH if unusual else None,
+        unusual_day=start + timedelta(days=UNUSUAL_HISTORY_DAYS) if unusual else None,
     )
 
 
-def _daily_count(branch: Branch, day: date, offset: int, rng: random.Random) -> int:
+def _daily_count(
+    branch: Branch, day: date, offset: int, rng: random.Random, signals: Signals
+) -> int:
     count = Decimal(branch.base * _WEEKDAY_PERCENT[day.weekday()] * rng.randint(95, 105)) / 10000
     change = Decimal(100 + WEEKLY_CHANGE_PERCENT) / 100
     if branch.town == RISING_BRANCH:
         count *= change ** (Decimal(offset) / 7)
     elif branch.town == FALLING_BRANCH:
         count /= change ** (Decimal(offset) / 7)
-    return min(MAX_DAILY, max(MIN_DAILY, round(count)))
+    usual = min(MAX_DAILY, max(MIN_DAILY, round(count)))
+    if (branch.town, day) == (signals.unusual_branch, signals.unusual_day):
+        return usual * UNUSUAL_PERCENT // 100
+    return usual
 
 
 def _regulars(seed: int, town: str, variant: str) -> list[Customer]:
@@ -146,6 +161,6 @@ def _write_day(path: Path, branch: Branch, day: date, offset: int, seed: int, va
     with path.open("wb") as fp:
         return write_branch_day(
             fp, branch=branch.town, day=day, variant=variant, rng=rng,
-            transactions=_daily_count(branch, day, offset, rng), hours=branch.hours,
+            transactions=_daily_count(branch, day, offset, rng, signals), hours=branch.hours,
             products=(*MENU, LAUNCH_PRODUCT) if launched else MENU, regulars=regulars,
         )  # fmt: skip

@@ -90,6 +90,8 @@ class Warehouse(ABC):
         """Apply the migrations this warehouse has not seen, in version order: consecutive
         transactional ones in one transaction, a ``no-transaction`` one statement by statement
         under a lease (see ``NO_TRANSACTION``)."""
+        if not self.pending_migrations():  # read-only: a reporting role may open it too
+            return []
         applied: list[str] = []
         while True:
             outside = self._apply_transactional(applied)
@@ -206,7 +208,8 @@ class Warehouse(ABC):
     def pending_migrations(self) -> list[str]:
         """Migrations not applied yet, without changing anything (a read-only user's check)."""
         tables = self.execute(
-            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+            "SELECT COUNT(*) FROM information_schema.tables"
+            " WHERE table_name = 'schema_migrations' AND table_schema = current_schema()"
         )
         done = set()
         if tables[0][0]:
@@ -219,6 +222,9 @@ class Warehouse(ABC):
             f"{self.scheme} has no roles: open the file read-only instead"
             " (duckdb.connect(path, read_only=True))"
         )
+
+    def prepare_for_analytics(self) -> None:  # noqa: B027 - server engines need nothing
+        """Settings for the analytics views' large joins (before the report reads them)."""
 
     def serialise_migrations(self) -> None:  # noqa: B027 - single-writer engines need nothing
         """Make concurrent ``migrate`` calls wait for each other (inside the transaction)."""

@@ -17,6 +17,9 @@ from cafe_etl.errors import ConfigError, WarehouseError
 from cafe_etl.warehouse.base import Warehouse, upsert_statement
 
 DEFAULT_MEMORY_LIMIT = "96MB"
+ANALYTICS_MEMORY_LIMIT = "1GB"
+"""The views join every sale with its items: at 96MB they spill and run 5x slower (a cap,
+not an allocation; a memory_limit in the URL wins)."""
 
 
 def path_from_url(url: str) -> Path:
@@ -98,6 +101,11 @@ class DuckDBWarehouse(Warehouse):
             self.execute(upsert_statement(table_name, key, rows.column_names))
         finally:
             self.connection.unregister("staged")
+
+    def prepare_for_analytics(self) -> None:
+        if not self._memory_limit_given:
+            self.execute(f"SET memory_limit = '{ANALYTICS_MEMORY_LIMIT}'")
+        self.execute("SET enable_progress_bar = false")
 
     @staticmethod
     def _errors() -> type[Exception]:

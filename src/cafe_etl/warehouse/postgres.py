@@ -101,6 +101,12 @@ class PostgresWarehouse(Warehouse):
     def session_alive(self, session: int | None) -> bool:
         return bool(self.execute("SELECT 1 FROM pg_stat_activity WHERE pid = ?", (session,)))
 
+    def prepare_for_analytics(self) -> None:
+        # The views hash-join and group every sale with its items: at the default 4MB of
+        # work_mem they spill to disk. Redshift (a subclass) has no work_mem: it keeps its own.
+        if self.scheme == "postgresql":
+            self.execute("SET work_mem = '256MB'")
+
     def create_reporting_role(self, role: str, password: str | None) -> None:
         from psycopg import sql
 

@@ -1,0 +1,28 @@
+-- Reference tables the analytics views join (see common/020_analytics_reference.sql).
+-- calendar is built from digits with DATEADD: generate_series runs only on the leader node
+-- (https://docs.aws.amazon.com/redshift/latest/dg/c_sql-functions-leader-node.html), and
+-- DATEADD is Redshift's date arithmetic (https://docs.aws.amazon.com/redshift/latest/dg/r_DATEADD_function.html).
+-- Both tables are small: a copy on every node (DISTSTYLE ALL).
+
+CREATE TABLE calendar (
+    day  DATE NOT NULL PRIMARY KEY
+) DISTSTYLE ALL SORTKEY (day);
+
+INSERT INTO calendar (day)
+SELECT CAST(DATEADD(day, d1.n + 10 * d2.n + 100 * d3.n + 1000 * d4.n + 10000 * d5.n, DATE '2000-01-01') AS DATE)
+FROM (SELECT 0 AS n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
+      UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) d1
+CROSS JOIN (SELECT 0 AS n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
+      UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) d2
+CROSS JOIN (SELECT 0 AS n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
+      UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) d3
+CROSS JOIN (SELECT 0 AS n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
+      UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) d4
+CROSS JOIN (SELECT 0 AS n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) d5
+WHERE d1.n + 10 * d2.n + 100 * d3.n + 1000 * d4.n + 10000 * d5.n < 36525;
+
+CREATE TABLE branch_dates (
+    branch_id  BIGINT NOT NULL PRIMARY KEY,
+    opened_on  DATE,
+    closed_on  DATE
+) DISTSTYLE ALL SORTKEY (branch_id);
