@@ -36,11 +36,17 @@ only (https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_TABLE_NEW.html), s
 them leaves the same tables, columns, types and constraints."""
 
 
+DATEADD_DAYS = re.compile(r"DATEADD\(day,\s*([^,]+),\s*([^)]+)\)", re.IGNORECASE)
+"""Redshift's ``DATEADD(day, n, d)``, which PostgreSQL writes ``d + n`` (a date plus whole
+days: https://docs.aws.amazon.com/redshift/latest/dg/r_DATEADD_function.html)."""
+
+
 def translate_ddl(sql: str) -> str:
-    """Redshift DDL as PostgreSQL runs it: the physical-layout clauses removed, nothing else."""
+    """Redshift DDL as PostgreSQL runs it: the physical-layout clauses removed and day
+    arithmetic respelled, nothing else (so a wrong column list or type still fails)."""
     for pattern in REDSHIFT_ONLY:
         sql = re.sub(pattern, "", sql, flags=re.IGNORECASE)
-    return sql
+    return DATEADD_DAYS.sub(r"(\2 + (\1))", sql)
 
 
 def redshift_url(postgres_url: str, wire_port: int, **options: str) -> str:
