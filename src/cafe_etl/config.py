@@ -58,6 +58,8 @@ class Settings(BaseSettings):
         """The Redshift password from the environment or SSM (None: the URL's, if any)."""
         if self.redshift_password:
             return self.redshift_password.get_secret_value()
+        if "auth=iam" in urlsplit(self.warehouse).query:
+            return None  # IAM authentication: the driver gets temporary credentials
         if self.redshift_password_parameter:
             region = parse_qs(urlsplit(self.warehouse).query).get("region", [None])[-1]
             return read_secure_string(self.redshift_password_parameter, region=region)

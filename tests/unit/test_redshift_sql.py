@@ -313,3 +313,12 @@ def test_the_warehouse_keeps_one_s3_client(aws: None) -> None:
     first = warehouse.s3
     warehouse.stage("b", pa.table({"x": [2]}))
     assert warehouse.s3 is first
+
+
+def test_with_iam_authentication_no_password_is_read_from_ssm() -> None:
+    # the parameter named does not exist: reading it would fail the cold start
+    settings = load_settings(
+        warehouse=URL + "&auth=iam&cluster_identifier=cafe",
+        redshift_password_parameter="/cafe-etl/not-created",
+    )
+    assert settings.warehouse_password() is None
