@@ -35,6 +35,30 @@ def test_the_template_holds_the_flow_the_handlers_rely_on() -> None:
     assert 'Action: "*"' not in text and "Action: '*'" not in text
 
 
+def test_with_iam_authentication_the_functions_store_no_password_and_may_get_credentials() -> None:
+    by_password = Template(TEMPLATE)
+    environment = by_password.environment()
+    assert "auth=iam" not in environment["CAFE_ETL_WAREHOUSE"]
+    assert environment["CAFE_ETL_REDSHIFT_PASSWORD_PARAMETER"] == "/cafe-etl/redshift/password"
+    by_iam = Template(TEMPLATE)
+    by_iam.parameters |= {"RedshiftAuth": "iam", "RedshiftClusterIdentifier": "cafe"}
+    environment = by_iam.environment()
+    assert environment["CAFE_ETL_WAREHOUSE"].endswith(
+        "&region=eu-west-2&auth=iam&cluster_identifier=cafe"
+    )
+    assert "CAFE_ETL_REDSHIFT_PASSWORD_PARAMETER" not in environment
+    policy = by_iam.resolve(by_iam.resources["LoadFunction"]["Properties"]["Policies"])
+    actions = [a for statement in policy[0]["Statement"] for a in _list(statement["Action"])]
+    assert "redshift:GetClusterCredentials" in actions
+    policy = by_password.resolve(by_password.resources["LoadFunction"]["Properties"]["Policies"])
+    actions = [a for statement in policy[0]["Statement"] for a in _list(statement["Action"])]
+    assert "redshift:GetClusterCredentials" not in actions
+
+
+def _list(action: str | list[str]) -> list[str]:
+    return [action] if isinstance(action, str) else action
+
+
 def test_sequencers_compare_as_hex_padded_to_equal_length() -> None:
     assert newer("0062A1F0B2C3D4E5F7", "62A1F0B2C3D4E5F6")
     assert not newer("62A1F0B2C3D4E5F6", "0062A1F0B2C3D4E5F7")

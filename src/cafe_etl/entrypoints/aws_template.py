@@ -40,25 +40,51 @@ class Template:
         return str(self.resolve(props.get("BucketName", logical)))
 
     def resolve(self, value: Any) -> Any:
+        """A value with its intrinsic functions applied; ``NO_VALUE`` where a property is
+        left out (``!Ref AWS::NoValue``), which dicts and lists then drop."""
         if isinstance(value, dict) and len(value) == 1:
             (function, argument), = value.items()  # fmt: skip
-            if function == "Ref":
-                return self.ref(argument)
-            if function == "Fn::GetAtt":
-                return self.attribute(*argument)
-            if function == "Fn::Sub":
-                return self._sub(argument)
+            if function in _FUNCTIONS:
+                return _FUNCTIONS[function](self, argument)
         if isinstance(value, dict):
-            return {key: self.resolve(item) for key, item in value.items()}
+            items = {key: self.resolve(item) for key, item in value.items()}
+            return {key: item for key, item in items.items() if item is not NO_VALUE}
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [item for item in map(self.resolve, value) if item is not NO_VALUE]
         return value
+
+    def condition(self, name_or_expression: Any) -> bool:
+        """A named condition of the template, or a condition expression, evaluated."""
+        if isinstance(name_or_expression, str):
+            return self.condition(self.body.get("Conditions", {})[name_or_expression])
+        (function, argument), = name_or_expression.items()  # fmt: skip
+        if function == "Fn::Equals":
+            left, right = (self.resolve(side) for side in argument)
+            return bool(left == right)
+        if function == "Fn::Not":
+            return not self.condition(argument[0])
+        if function == "Condition":
+            return self.condition(argument)
+        raise ValueError(f"cannot emulate the condition {function}")
+
+    def _if(self, argument: list[Any]) -> Any:
+        name, when_true, when_false = argument
+        return self.resolve(when_true if self.condition(name) else when_false)
+
+    def _join(self, argument: list[Any]) -> str:
+        separator, items = argument
+        values = self.resolve(items)
+        if isinstance(values, str):  # a CommaDelimitedList parameter's default
+            values = [v for v in values.split(",") if v]
+        return str(separator).join(str(value) for value in values)
 
     def ref(self, name: str) -> Any:
         pseudo = {"AWS::StackName": STACK, "AWS::AccountId": ACCOUNT, "AWS::Region": REGION,
                   "AWS::Partition": "aws"}  # fmt: skip
         if name in pseudo:
             return pseudo[name]
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in self.parameters:
             return self.parameters[name]
         if self.resources[name]["Type"] == "AWS::SQS::Queue":
@@ -102,4 +128,16 @@ class Template:
 
     def environment(self) -> dict[str, str]:
         variables = self.body["Globals"]["Function"]["Environment"]["Variables"]
-        return {name: str(self.resolve(value)) for name, value in variables.items()}
+        resolved = {name: self.resolve(value) for name, value in variables.items()}
+        return {name: str(value) for name, value in resolved.items() if value is not NO_VALUE}
+
+
+NO_VALUE = object()
+"""``!Ref AWS::NoValue``: the property is left out."""
+_FUNCTIONS: dict[str, Any] = {
+    "Ref": lambda template, name: template.ref(name),
+    "Fn::GetAtt": lambda template, argument: template.attribute(*argument),
+    "Fn::Sub": lambda template, text: template._sub(text),
+    "Fn::If": lambda template, argument: template._if(argument),
+    "Fn::Join": lambda template, argument: template._join(argument),
+}
