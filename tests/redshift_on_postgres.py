@@ -56,7 +56,8 @@ def redshift_url(postgres_url: str, wire_port: int, **options: str) -> str:
         f"{k}={v}" for k, v in ({"iam_role": ROLE, "staging": STAGING, "ssl": "false"}
                                 | options).items()
     )  # fmt: skip
-    return f"redshift://{parts.username}:unused@127.0.0.1:{wire_port}{parts.path}?{query}"
+    password = parts.password or "unused"  # the server's own, if it asks for one
+    return f"redshift://{parts.username}:{password}@127.0.0.1:{wire_port}{parts.path}?{query}"
 
 
 class RedshiftOnPostgres(RedshiftWarehouse):
