@@ -369,3 +369,5 @@ def test_the_local_aws_command_runs_the_flow_and_shows_what_was_loaded(
     )
     refused = cli("local-aws", tmp_path / "evening", "-w", f"duckdb:///{tmp_path}/x.duckdb")
     assert refused.exit_code == 1 and "give a PostgreSQL warehouse" in refused.output
+    keyless = Cli({})("local-aws", tmp_path / "evening", "-w", postgres_url)
+    assert keyless.exit_code == 1 and "set CAFE_ETL_TOKEN_KEY" in keyless.output

@@ -5,6 +5,7 @@ from datetime import date
 from pathlib import Path
 
 import boto3
+import pytest
 
 from cafe_etl.generate import generate
 from conftest import Cli, Etl
@@ -43,3 +44,34 @@ def test_a_missing_bucket_is_one_line_naming_it(aws: None, cli: Cli) -> None:
     result = cli("run", "s3://no-such-bucket/raw")
     assert result.exit_code == 1
     assert "cannot list s3://no-such-bucket/raw: NoSuchBucket" in result.output
+
+
+@pytest.mark.parametrize(
+    ("code", "outcome"),
+    [("NoSuchVersion", "skipped"), ("AccessDenied", "retried"), ("SlowDown", "retried")],
+)
+def test_only_an_object_that_is_gone_is_skipped_any_other_s3_failure_is_retried(
+    aws: None, code: str, outcome: str
+) -> None:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from cafe_etl.errors import TransientError
+    from cafe_etl.extract.s3 import S3Location, S3Storage
+    from cafe_etl.service.stage_files import StageFiles
+    from cafe_etl.transform.redact import Tokeniser
+
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket="cafe-clean", Key="in/leeds_04-12-2026_09-00-00.csv", Body=b"x")
+
+    def fail(**_: object) -> None:
+        raise ClientError({"Error": {"Code": code, "Message": "no"}}, "GetObject")
+
+    s3.meta.events.register("before-call.s3.GetObject", fail)
+    stage = StageFiles(S3Storage(s3), "cafe-clean", Tokeniser(None))
+    where = S3Location("cafe-clean", "in/leeds_04-12-2026_09-00-00.csv", None)
+    if outcome == "skipped":  # deleted since its event: nothing to load, nothing to retry
+        assert stage.stage(where) is None
+    else:  # the message fails: SQS redelivers it, then dead-letters it
+        with pytest.raises(TransientError, match=code):
+            stage.stage(where)

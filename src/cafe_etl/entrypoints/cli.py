@@ -322,26 +322,37 @@ def local_aws(
         raise CafeEtlError(
             "local-aws: give a PostgreSQL warehouse (-w postgresql://…), Redshift's stand-in"
         )
-    _emulate(settings, source)
+    if settings.token_key is None:
+        raise CafeEtlError(
+            "local-aws: set CAFE_ETL_TOKEN_KEY (the functions read the token key from SSM;"
+            " the emulation stores it there)"
+        )
+    dead = _emulate(settings, source)
     with bootstrap(ctx, settings) as services:
         for table in status_tables(read_status(services.warehouse), by_branch=False):
             console.print(table)
+    if dead:
+        raise typer.Exit(1)  # a message dead-lettered is a file not loaded
 
 
-def _emulate(settings: Settings, source: Path) -> None:
+def _emulate(settings: Settings, source: Path) -> int:
+    """Run the flow; return how many messages ended in a dead-letter queue."""
     from cafe_etl.entrypoints.local_aws import LocalAws
 
     key = settings.token_key.get_secret_value() if settings.token_key else None
     emulated = LocalAws(settings.warehouse, token_key=key)
+    dead_letters = 0
     try:
         uploaded = emulated.upload_folder(source)
         batches = emulated.pump(rounds=10_000)
         console.print(f"uploaded {uploaded:,} files; {batches:,} handler batches")
         for name in ("RawEventsDeadLetterQueue", "CleanEventsDeadLetterQueue"):
             if dead := len(list(emulated.messages(name))):
-                console.print(f"[red]{dead} messages in {name}[/]")
+                console.print(f"[red]{dead} messages in {name}: see the log lines above[/]")
+                dead_letters += dead
     finally:
         emulated.close()
+    return dead_letters
 
 
 def _plural(count: int, noun: str) -> str:

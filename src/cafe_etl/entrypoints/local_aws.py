@@ -104,9 +104,12 @@ class LocalAws:
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props[
                 "VersioningConfiguration"])  # fmt: skip
         notify = props.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
-        configs = [{"QueueArn": q["Queue"], "Events": [q["Event"]],
-                    "Filter": {"Key": {"FilterRules": q["Filter"]["S3Key"]["Rules"]}}}
-                   for q in notify]  # fmt: skip
+        configs = [
+            {"QueueArn": q["Queue"], "Events": [q["Event"]]}
+            | ({"Filter": {"Key": {"FilterRules": q["Filter"]["S3Key"]["Rules"]}}}
+               if "Filter" in q else {})
+            for q in notify
+        ]  # fmt: skip
         if configs:
             s3.put_bucket_notification_configuration(
                 Bucket=name, NotificationConfiguration={"QueueConfigurations": configs}

@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs, quote, unquote, unquote_plus, urlsplit
 
-from cafe_etl.errors import ConfigError
+from cafe_etl.errors import ConfigError, TransientError
 from cafe_etl.extract.sources import Source, Unreadable
 
 SPOOL_BYTES = 16 << 20
@@ -111,19 +111,28 @@ class _Spool(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
         raise io.UnsupportedOperation("an S3 object has no file number")
 
 
+GONE = frozenset({"NoSuchKey", "NoSuchVersion", "404"})
+"""The answers that say an object (version) no longer exists: nothing left to load, so the
+file is skipped. Any other failure (AccessDenied, SlowDown, a KMS key disabled, the network)
+may pass, so it is raised as transient: the run retries, SQS redelivers, then dead-letters."""
+
+
 @contextlib.contextmanager
 def _errors(doing: str, *, unreadable: bool = False) -> Iterator[None]:
-    """An AWS failure as one line: ``Unreadable`` (the file is skipped) or ``ConfigError``."""
+    """An AWS failure as one line: ``Unreadable`` (an object gone: the file is skipped),
+    ``TransientError`` (reading it failed and may not next time) or ``ConfigError``."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    kind: type[Exception] = Unreadable if unreadable else ConfigError
     try:
         yield
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
+        if unreadable and code in GONE:
+            raise Unreadable(f"{doing}: {code}") from None
+        kind: type[Exception] = TransientError if unreadable else ConfigError
         raise kind(f"{doing}: {code or error}") from None
     except BotoCoreError as error:
-        raise kind(f"{doing}: {error}") from None
+        raise (TransientError if unreadable else ConfigError)(f"{doing}: {error}") from None
 
 
 @dataclass(frozen=True)
