@@ -47,16 +47,44 @@ def test_with_iam_authentication_the_functions_store_no_password_and_may_get_cre
         "&region=eu-west-2&auth=iam&cluster_identifier=cafe"
     )
     assert "CAFE_ETL_REDSHIFT_PASSWORD_PARAMETER" not in environment
-    policy = by_iam.resolve(by_iam.resources["LoadFunction"]["Properties"]["Policies"])
-    actions = [a for statement in policy[0]["Statement"] for a in _list(statement["Action"])]
-    assert "redshift:GetClusterCredentials" in actions
-    policy = by_password.resolve(by_password.resources["LoadFunction"]["Properties"]["Policies"])
-    actions = [a for statement in policy[0]["Statement"] for a in _list(statement["Action"])]
-    assert "redshift:GetClusterCredentials" not in actions
+    assert "redshift:GetClusterCredentials" in _actions(by_iam, "LoadRole")
+    assert "ssm:GetParameter" not in _actions(by_iam, "LoadRole")
+    assert "redshift:GetClusterCredentials" not in _actions(by_password, "LoadRole")
+    assert "ssm:GetParameter" in _actions(by_password, "LoadRole")
 
 
-def _list(action: str | list[str]) -> list[str]:
-    return [action] if isinstance(action, str) else action
+def _statements(template: Template, role: str) -> list[dict[str, Any]]:
+    policies = template.resolve(template.resources[role]["Properties"]["Policies"])
+    return [s for policy in policies for s in policy["PolicyDocument"]["Statement"]]
+
+
+def _actions(template: Template, role: str) -> list[str]:
+    return [a for statement in _statements(template, role) for a in _list(statement["Action"])]
+
+
+@pytest.mark.parametrize("in_vpc", [False, True])
+def test_every_function_has_its_own_role_and_no_statement_grants_a_wildcard(in_vpc: bool) -> None:
+    template = Template(TEMPLATE)
+    if in_vpc:
+        template.parameters |= {"VpcSubnetIds": "subnet-1", "VpcSecurityGroupIds": "sg-1"}
+    functions = template.of_type("AWS::Serverless::Function")
+    # an explicit role: SAM then attaches none of its managed policies (which use "*")
+    roles = {f: template.resources[f]["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions}
+    assert len(set(roles.values())) == len(functions)
+    for role in roles.values():
+        for statement in _statements(template, role):
+            actions = _list(statement["Action"])
+            assert not any(a == "*" or a.endswith(":*") for a in actions), statement
+            resources = _list(statement["Resource"])
+            if "*" in resources:  # only what AWS offers no resource ARN for
+                assert all((a.startswith("ec2:") and "NetworkInterface" in a)
+                           or "PrivateIpAddresses" in a for a in actions), statement
+    ec2 = [a for role in roles.values() for a in _actions(template, role) if a.startswith("ec2:")]
+    assert bool(ec2) == in_vpc
+
+
+def _list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
 
 
 def test_sequencers_compare_as_hex_padded_to_equal_length() -> None:
