@@ -7,6 +7,7 @@ import errno
 import logging
 import os
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
@@ -97,3 +98,23 @@ def test_the_cli_lists_a_skipped_file_and_exits_2(
     assert result.exit_code == 2
     assert "files skipped" in result.output and "caf\\xe9_25-08-2021.csv" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_file_named_with_a_card_number_is_skipped_and_never_printed(
+    tmp_path: Path,
+) -> None:
+    from cafe_etl.generate import generate
+
+    landing = tmp_path / "landing"
+    (good,) = generate(landing, branches=1, days=1, start=date(2024, 5, 6), seed=3).files
+    card = "4111111111111111"
+    good.rename(landing / f"leeds_{card}.csv")
+    generate(landing, branches=1, days=1, start=date(2024, 5, 7), seed=3)
+    warehouse = f"duckdb:///{tmp_path}/cafe.duckdb"
+    result = Cli()("run", landing, "--warehouse", warehouse)
+    assert result.exit_code == 2, result.output
+    assert card not in result.output and "#" * len(card) in result.output
+    assert "a number as long as a card's" in result.output
+    etl = Etl(warehouse)
+    assert [row["file_name"] for row in etl.ledger()] == ["chesterfield_07-05-2024_09-00-00.csv"]
+    assert card not in etl.all_text()

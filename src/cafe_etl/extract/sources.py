@@ -5,6 +5,7 @@ import errno
 import hashlib
 import io
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -89,9 +90,16 @@ def open_uri(uri: str) -> Source:
     return local_source(path)
 
 
+LONG_NUMBER = re.compile(r"[0-9]{13,}")
+"""A run of 13 or more digits: as long as a card number (13-19). No till names a file so
+(its dates and times are separated), so a name holding one is refused and masked."""
+
+
 def printable(name: str) -> str:
-    """A file name fit for a message: bytes that are not UTF-8 shown as ``\\xNN``."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """A file name fit for a message: bytes that are not UTF-8 shown as ``\\xNN``, and a run
+    of digits as long as a card number masked."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return LONG_NUMBER.sub(lambda run: "#" * len(run[0]), text)
 
 
 def inspect_source(source: Source) -> Inspection:
@@ -119,6 +127,8 @@ def check_storable(source: Source) -> None:
         name, uri = source.name.encode(), source.uri.encode()
     except UnicodeEncodeError:
         raise Unreadable("its name is not UTF-8: rename it") from None
+    if LONG_NUMBER.search(source.name):
+        raise Unreadable("its name holds a number as long as a card's: rename it")
     if len(name) > NAME_BYTES or len(uri) > URI_BYTES:
         raise Unreadable(
             f"its name or location is longer than the ledger holds ({NAME_BYTES} and"
