@@ -58,10 +58,11 @@ class Settings(BaseSettings):
         """The Redshift password from the environment or SSM (None: the URL's, if any)."""
         if self.redshift_password:
             return self.redshift_password.get_secret_value()
-        if "auth=iam" in urlsplit(self.warehouse).query:
+        options = _url_options(self.warehouse)
+        if options.get("auth") == "iam":
             return None  # IAM authentication: the driver gets temporary credentials
         if self.redshift_password_parameter:
-            region = parse_qs(urlsplit(self.warehouse).query).get("region", [None])[-1]
+            region = options.get("region")
             return read_secure_string(self.redshift_password_parameter, region=region)
         return None
 
@@ -96,6 +97,14 @@ SECRET_SECONDS = 300
 """How long a secret read from SSM is cached (Powertools parameters): read at a Lambda's cold
 start, again only after this, so a rotated database password is taken within minutes."""
 _providers: dict[tuple[str | None, str | None], Any] = {}
+
+
+def _url_options(url: str) -> dict[str, str]:
+    """A URL's query options (none for a malformed URL: its adapter reports it in one line)."""
+    try:
+        return {key: values[-1] for key, values in parse_qs(urlsplit(url).query).items()}
+    except ValueError:
+        return {}
 
 
 def read_secure_string(name: str, *, region: str | None = None) -> str:
