@@ -76,9 +76,7 @@ def resolve_scope(warehouse: Warehouse, request: Request) -> Scope:
     span = warehouse.execute("SELECT MIN(business_date), MAX(business_date) FROM transactions")
     data_first, data_last = span[0] if span else (None, None)
     if data_first is None:
-        raise ConfigError(
-            "the warehouse holds no sales yet: load till exports first (cafe-etl run)"
-        )
+        raise ConfigError(_no_sales(warehouse))
     last = request.last or data_last
     first = request.first or max(data_first, last - timedelta(days=DEFAULT_DAYS - 1))
     if first > last:
@@ -91,6 +89,27 @@ def resolve_scope(warehouse: Warehouse, request: Request) -> Scope:
             f"no sales for {scope.label}: the warehouse holds {data_first} to {data_last}"
         )
     return scope
+
+
+def _no_sales(warehouse: Warehouse) -> str:
+    """Why the warehouse holds no sales: nothing loaded yet, or every row rejected."""
+    files = warehouse.execute("SELECT COUNT(*) FROM loaded_files")
+    count = int(files[0][0]) if files else 0
+    if not count:
+        return "the warehouse holds no sales yet: load till exports first (cafe-etl run)"
+    # a file rejected whole has its reason on the ledger, a row its own in rejected_rows
+    reasons = warehouse.execute(
+        "SELECT reason, COUNT(*) FROM (SELECT reason FROM rejected_rows UNION ALL"
+        " SELECT reason FROM loaded_files WHERE reason IS NOT NULL) AS r"
+        " GROUP BY reason ORDER BY 2 DESC, 1"
+    )
+    top = f", most often for {reasons[0][0]}" if reasons else ""
+    loaded = (
+        f"{count:,} files were loaded but all their rows were"
+        if count > 1
+        else ("1 file was loaded but all its rows were")
+    )
+    return f"{loaded} rejected{top}: see cafe-etl status"
 
 
 def _check_name(warehouse: Warehouse, column: str, value: str | None) -> None:
