@@ -2,12 +2,14 @@
 what a manager is told when the data cannot support a figure."""
 
 from collections.abc import Iterator
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
-from cafe_etl.analytics.data import Request, resolve_scope
+from cafe_etl.analytics.data import Request, collect, resolve_scope
+from cafe_etl.analytics.findings import sections
+from cafe_etl.analytics.wording import Section
 from cafe_etl.errors import ConfigError
 from cafe_etl.warehouse import connect
 from cafe_etl.warehouse.base import Warehouse
@@ -62,3 +64,27 @@ def test_a_warehouse_whose_every_row_was_rejected_says_so(empty: Warehouse) -> N
         "2 files were loaded but all their rows were rejected, most often for bad_amount:"
         " see cafe-etl status"
     )
+
+
+def _sections(warehouse: Warehouse, request: Request) -> dict[str, Section]:
+    return {section.key: section for section in sections(collect(warehouse, request))}
+
+
+def test_no_change_is_measured_against_a_partly_loaded_previous_period(small: Warehouse) -> None:
+    # 10 Sep to 7 Oct: the previous 28 days end 9 Sep, and the data begins 7 Sep (3 days)
+    said = _sections(small, Request(first=date(2026, 9, 10), last=date(2026, 10, 7)))
+    headline, league = said["headline"], said["league"]
+    assert "previous period" not in headline.caption and "%" not in headline.caption
+    assert "the previous 28 days are only partly loaded (3 of 28 days)" in headline.caption
+    assert headline.table is not None and "change" not in headline.table.columns
+    assert league.table is not None and "change" not in league.table.columns
+    assert any("only partly loaded (3 of 28 days)" in note for note in league.notes)
+
+
+def test_a_fully_loaded_previous_period_gives_the_change(small: Warehouse) -> None:
+    # the week of M4 (Leeds, 99) against that of M3 (Leeds 101, Bristol 50, Hull 10: 161)
+    said = _sections(small, Request(first=M[4], last=M[4] + timedelta(days=6)))
+    assert "down 38.5 % on the previous period" in said["headline"].caption
+    league = said["league"].table
+    assert league is not None and league.columns[-1] == "change"
+    assert league.rows[0][0] == "Leeds" and league.rows[0][-1] == "-2.0 %"

@@ -58,6 +58,20 @@ class Scope:
         return self.first - timedelta(days=self.days), self.first - timedelta(days=1)
 
     @property
+    def previous_gap(self) -> str | None:
+        """Why the previous period cannot be compared with, or None when the warehouse's
+        data covers all of it: a change against a partly loaded period overstates growth."""
+        start, end = self.previous
+        if self.data_first <= start:
+            return None
+        covered = max(0, (end - self.data_first).days + 1)
+        if not covered:
+            return f"the warehouse holds no sales for the previous {self.days} days"
+        return (
+            f"the previous {self.days} days are only partly loaded ({covered} of {self.days} days)"
+        )
+
+    @property
     def label(self) -> str:
         where = self.branch or self.region or "all branches"
         return f"{where}, {self.first:%d %b %Y} to {self.last:%d %b %Y}"
