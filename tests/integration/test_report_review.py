@@ -88,3 +88,25 @@ def test_a_fully_loaded_previous_period_gives_the_change(small: Warehouse) -> No
     league = said["league"].table
     assert league is not None and league.columns[-1] == "change"
     assert league.rows[0][0] == "Leeds" and league.rows[0][-1] == "-2.0 %"
+
+
+def test_signals_on_too_little_history_say_they_cannot_judge(small: Warehouse) -> None:
+    # the first three Mondays: no branch-day has the 4 weeks of files or 4 earlier weekdays
+    said = _sections(small, Request(first=M[0], last=M[2]))
+    assert said["missing_reports"].caption == (
+        "Not enough history yet to judge missing reports (needs 4 weeks of files)."
+    )
+    assert said["unusual_days"].caption == (
+        "Not enough history yet to judge unusual days (needs at least 4 earlier same weekdays)."
+    )
+
+
+def test_signals_with_enough_history_and_nothing_found_say_so(small: Warehouse) -> None:
+    # M7: Leeds has 7 earlier Mondays and sold 97 (usual 100); Bristol and Hull stopped at M3
+    said = _sections(small, Request(first=M[7], last=M[7]))
+    assert said["missing_reports"].caption == (
+        "Every branch sent a report for every day it usually trades."
+    )
+    assert said["unusual_days"].caption == (
+        "No branch had a day far outside its usual range for that weekday."
+    )

@@ -235,6 +235,41 @@ QUERIES: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
+# the history the signals' views need (021_analytics_views.sql): a missing report needs a file
+# on 3 of the 4 same weekdays before it, an unusual day 4 traded of the 8 before it
+MISSING_WEEKS, MISSING_NEEDED = 4, 3
+UNUSUAL_WEEKS, UNUSUAL_NEEDED = 8, 4
+FILE_DAYS = (
+    "SELECT business_date, branch_name FROM (SELECT DISTINCT f.business_date, b.branch_name,"
+    " b.region FROM loaded_files f JOIN branches b ON b.branch_id = f.branch_id"
+    " WHERE f.status = 'loaded') AS h"
+)
+SALES_DAYS = "SELECT business_date, branch_name FROM branch_daily_sales"
+
+
+def judged(warehouse: Warehouse, scope: Scope) -> Table:
+    """How many branch-days of the period have the history each signal needs: with none,
+    "no missing report" or "no unusual day" would claim more than the data can tell."""
+    counts = []
+    for sql, weeks, needed, traded_only in (
+        (FILE_DAYS, MISSING_WEEKS, MISSING_NEEDED, False),
+        (SALES_DAYS, UNUSUAL_WEEKS, UNUSUAL_NEEDED, True),
+    ):
+        since = (scope.first - timedelta(days=7 * weeks), scope.last)
+        seen = {(row[1], row[0]) for row in warehouse.execute(*_filtered(sql, scope, period=since))}
+        branches = {name for name, _ in seen}
+        days = [scope.first + timedelta(days=n) for n in range(scope.days)]
+        counts.append(sum(
+            1
+            for name in branches
+            for day in days
+            if (not traded_only or (name, day) in seen)
+            and sum((name, day - timedelta(days=7 * k)) in seen for k in range(1, weeks + 1))
+            >= needed
+        ))  # fmt: skip
+    return Table(("missing_reports", "unusual_days"), [tuple(counts)])
+
+
 def headline(branches: Table) -> Table:
     """Transactions, revenue, branches and branch-days of a period, from its branch table."""
     rows = branches.rows
@@ -262,5 +297,6 @@ def collect(warehouse: Warehouse, request: Request) -> ReportData:
 
     days = warehouse.execute(*_filtered(PRODUCT_DAYS, scope, day_column=None))
     data.tables.update(product_tables(days, scope))
+    data.tables["judged"] = judged(warehouse, scope)
     data.tables["unassigned"] = Table(("branch_name",), [(n,) for n in unassigned(warehouse)])
     return data

@@ -98,10 +98,14 @@ def risers_fallers(data: ReportData) -> Section:
 def unusual_days(data: ReportData) -> Section:
     rows = sorted(data.tables["unusual_days"].rows, key=lambda r: (-abs(r[5]), r[0], r[1]))
     if not rows:
+        judged = int(data.tables["judged"].rows[0][1])
         return Section(
             "unusual_days",
             "Unusual days",
-            "No branch had a day far outside its usual range for that weekday.",
+            "No branch had a day far outside its usual range for that weekday."
+            if judged
+            else "Not enough history yet to judge unusual days (needs at least 4 earlier"
+            " same weekdays).",
         )
     day, name, _, revenue, usual, *_ = rows[0]
     ratio = Decimal(revenue) / Decimal(usual)
@@ -134,7 +138,9 @@ def unusual_days(data: ReportData) -> Section:
 
 def missing_reports(data: ReportData) -> Section:
     rows = data.tables["missing_reports"].rows
-    if not rows:
+    if not rows and not int(data.tables["judged"].rows[0][0]):
+        caption = "Not enough history yet to judge missing reports (needs 4 weeks of files)."
+    elif not rows:
         caption = "Every branch sent a report for every day it usually trades."
     else:
         day, name, _ = rows[0]
