@@ -131,6 +131,7 @@ def test_a_report_names_the_branches_without_a_region(tmp_path: Path) -> None:
         (["--branch", "Atlantis"], "unknown branch 'Atlantis': choose one of"),
         (["--from", "2020-01-01", "--to", "2020-01-31"], "no sales for all branches, 01 Jan 2020"),
         (["--from", "2026-10-02", "--to", "2026-10-01"], "--from 2026-10-02 is after --to"),
+        (["--from", "2030-01-01"], "--from 2030-01-01 is after the last day with sales ("),
         (["--format", "pdf"], "--format 'pdf': choose one of html, csv, json"),
     ],
 )

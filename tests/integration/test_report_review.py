@@ -110,3 +110,21 @@ def test_signals_with_enough_history_and_nothing_found_say_so(small: Warehouse) 
     assert said["unusual_days"].caption == (
         "No branch had a day far outside its usual range for that weekday."
     )
+
+
+def test_a_from_after_the_last_day_with_sales_names_that_day(small: Warehouse) -> None:
+    with pytest.raises(ConfigError) as raised:
+        resolve_scope(small, Request(first=M[8] + timedelta(days=1)))
+    assert str(raised.value) == "--from 2026-11-03 is after the last day with sales (2026-11-02)"
+
+
+def test_a_from_after_a_given_to_says_swap_them(small: Warehouse) -> None:
+    with pytest.raises(ConfigError) as raised:
+        resolve_scope(small, Request(first=M[2], last=M[1]))
+    assert str(raised.value) == "--from 2026-09-21 is after --to 2026-09-14: swap them"
+
+
+def test_a_branch_outside_the_region_says_where_it_is(small: Warehouse) -> None:
+    with pytest.raises(ConfigError) as raised:
+        resolve_scope(small, Request(region="South West", branch="Leeds"))
+    assert str(raised.value) == "Leeds is in Yorkshire and The Humber, not South West"

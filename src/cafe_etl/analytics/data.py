@@ -93,10 +93,13 @@ def resolve_scope(warehouse: Warehouse, request: Request) -> Scope:
         raise ConfigError(_no_sales(warehouse))
     last = request.last or data_last
     first = request.first or max(data_first, last - timedelta(days=DEFAULT_DAYS - 1))
+    if first > last and request.last is None:
+        raise ConfigError(f"--from {first} is after the last day with sales ({data_last})")
     if first > last:
         raise ConfigError(f"--from {first} is after --to {last}: swap them")
     _check_name(warehouse, "region", request.region)
     _check_name(warehouse, "branch_name", request.branch)
+    _check_branch_region(warehouse, request)
     scope = Scope(first, last, request.region, request.branch, data_first, data_last)
     if not warehouse.execute(*_filtered("SELECT 1 FROM branch_daily_sales", scope)):
         raise ConfigError(
@@ -136,6 +139,18 @@ def _check_name(warehouse: Warehouse, column: str, value: str | None) -> None:
         kind = "region" if column == "region" else "branch"
         listed = ", ".join(known[:20]) + (", …" if len(known) > 20 else "")
         raise ConfigError(f"unknown {kind} {value!r}: choose one of {listed}")
+
+
+def _check_branch_region(warehouse: Warehouse, request: Request) -> None:
+    """A branch and a region together must agree: else the report would be empty."""
+    if request.branch is None or request.region is None:
+        return
+    rows = warehouse.execute(
+        "SELECT region FROM branches WHERE branch_name = ? ORDER BY 1", (request.branch,)
+    )
+    regions = [row[0] for row in rows]
+    if request.region not in regions:
+        raise ConfigError(f"{request.branch} is in {' and '.join(regions)}, not {request.region}")
 
 
 def _filtered(
