@@ -128,3 +128,22 @@ def test_a_branch_outside_the_region_says_where_it_is(small: Warehouse) -> None:
     with pytest.raises(ConfigError) as raised:
         resolve_scope(small, Request(region="South West", branch="Leeds"))
     assert str(raised.value) == "Leeds is in Yorkshire and The Humber, not South West"
+
+
+def test_risers_and_fallers_count_only_weeks_wholly_inside_the_period(small: Warehouse) -> None:
+    # to the Tuesday after M8: the week of M8 runs past --to, so only M7's week counts
+    # (Leeds 97 after 103); M8's 200 must not turn Leeds into a riser
+    said = _sections(small, Request(first=M[7], last=M[8] + timedelta(days=1)))
+    section = said["risers_fallers"]
+    assert section.caption.startswith("Like for like, Leeds fell 5.8 % in the week of 26 October")
+    assert section.table is not None and section.table.rows == [
+        ("Leeds", "Yorkshire and The Humber", 1, "-5.8 %")
+    ]
+
+
+def test_risers_and_fallers_on_less_than_a_whole_week_say_so(small: Warehouse) -> None:
+    said = _sections(small, Request(first=M[8], last=M[8] + timedelta(days=1)))
+    assert said["risers_fallers"].caption == (
+        "The period holds no whole week (Monday to Sunday), so there is no"
+        " week-on-week change to show."
+    )

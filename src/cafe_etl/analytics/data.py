@@ -181,6 +181,9 @@ def _filtered(
 
 
 def query(warehouse: Warehouse, sql: str, scope: Scope, columns: str, **options: Any) -> Table:
+    if options.pop("whole_weeks", False):
+        # only weeks wholly inside the period: a week's later days may lie after --to
+        options["period"] = (scope.first, scope.last - timedelta(days=6))
     statement, params = _filtered(sql, scope, **options)
     return Table(tuple(columns.split()), warehouse.execute(statement, params))
 
@@ -221,7 +224,7 @@ QUERIES: dict[str, tuple[str, str, dict[str, Any]]] = {
         "SELECT week_start, branch_name, region, days_compared, revenue, previous_revenue,"
         " change_pct FROM branch_week_change ORDER BY week_start, change_pct DESC, branch_name",
         "week_start branch_name region days_compared revenue previous_revenue change_pct",
-        {"day_column": "week_start"},
+        {"day_column": "week_start", "whole_weeks": True},
     ),
     "unusual_days": (
         "SELECT business_date, branch_name, region, revenue, usual_revenue, deviation,"

@@ -2,7 +2,7 @@
 each a section with one plain sentence naming what was found."""
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -58,6 +58,15 @@ def _weekly_means(rows: list[tuple[Any, ...]]) -> tuple[list[date], list[tuple[A
 def risers_fallers(data: ReportData) -> Section:
     weeks, ranked = _weekly_means(data.tables["week_change"].rows)
     title = "Risers and fallers, week on week"
+    scope = data.scope
+    monday = scope.first + timedelta(days=-scope.first.weekday() % 7)
+    if not ranked and monday + timedelta(days=6) > scope.last:
+        return Section(
+            "risers_fallers",
+            title,
+            "The period holds no whole week (Monday to Sunday), so there is no"
+            " week-on-week change to show.",
+        )
     if not ranked:
         return Section(
             "risers_fallers",
