@@ -131,6 +131,7 @@ def test_a_report_names_the_branches_without_a_region(tmp_path: Path) -> None:
         (["--branch", "Atlantis"], "unknown branch 'Atlantis': choose one of"),
         (["--from", "2020-01-01", "--to", "2020-01-31"], "no sales for all branches, 01 Jan 2020"),
         (["--from", "2026-10-02", "--to", "2026-10-01"], "--from 2026-10-02 is after --to"),
+        (["--from", "2030-01-01"], "--from 2030-01-01 is after the last day with sales ("),
         (["--format", "pdf"], "--format 'pdf': choose one of html, csv, json"),
     ],
 )
@@ -177,3 +178,26 @@ def test_an_output_path_that_cannot_be_written_is_one_line(
     result = cli("report", "-w", planted_duckdb, "--out", tmp_path)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.stderr.strip() == f"error: cannot write {tmp_path}: Is a directory"
+
+
+def test_a_one_day_report_shows_its_point_on_the_sales_over_time_chart(
+    tmp_path: Path, browser: Any
+) -> None:
+    warehouse = connect(f"duckdb:///{tmp_path}/small.duckdb")
+    try:
+        warehouse.migrate()
+        fill(warehouse)
+        day = warehouse.execute("SELECT MAX(business_date) FROM transactions")[0][0]
+        out = write_report(warehouse, Request(first=day, last=day), tmp_path / "day.html")
+    finally:
+        warehouse.close()
+    page = browser.new_page(viewport=PHONE)
+    page.goto(out.resolve().as_uri())
+    page.wait_for_function("document.body.dataset.charts !== undefined", timeout=60_000)
+    # a scatter trace's markers are drawn as .point paths: one day, one visible point
+    points = page.evaluate(
+        "[...document.querySelectorAll('#regions .scatterlayer .point')]"
+        ".map(p => p.getBoundingClientRect().width)"
+    )
+    page.close()
+    assert len(points) == 1 and points[0] > 0

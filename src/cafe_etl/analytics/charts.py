@@ -37,6 +37,9 @@ def figure(spec: dict[str, Any]) -> str:
     fig.update_layout(**LAYOUT)
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
+    if spec["kind"] == "lines":
+        # days are dates: a single day must not fall back to a numeric or category axis
+        fig.update_xaxes(type="date")
     if spec["kind"] == "lines" and len(spec["series"]) > 3:
         # the legend sits under the plot, one name a line on a phone: room for every name
         fig.update_layout(height=300 + 22 * len(spec["series"]))
@@ -51,7 +54,8 @@ def _lines(spec: dict[str, Any], go: Any) -> list[Any]:
         go.Scatter(
             x=[day.isoformat() for day, _ in points],
             y=[float(v) for _, v in points],
-            mode="lines",
+            # one day is one point: a line alone draws nothing, a marker shows it
+            mode="lines+markers" if len(points) > 1 else "markers",
             name=name,
             hovertemplate=f"{name}: %{{y:,.1f}}{spec.get('unit', '')}<extra>%{{x}}</extra>",
         )

@@ -25,15 +25,17 @@ from cafe_etl.analytics.wording import (
 def headline(data: ReportData) -> Section:
     now = data.tables["headline"].dicts()[0]
     before = data.tables["previous_headline"].dicts()[0]
+    gap = data.scope.previous_gap
     revenue, transactions = Decimal(now["revenue"] or 0), int(now["transactions"] or 0)
     basket = (revenue / transactions).quantize(Decimal("0.01"), ROUND_HALF_UP)
     items = Decimal(sum(int(row[2]) for row in data.tables["products"].rows)) / transactions
+    moved = "" if gap else f", {trend(change(revenue, before['revenue']))}"
     caption = (
-        f"Sales were {money(revenue)}, {trend(change(revenue, before['revenue']))},"
+        f"Sales were {money(revenue)}{moved},"
         f" from {transactions:,} transactions at {int(now['branches'])} branches;"
         f" the average basket was £{basket} for {items:.1f} items."
     )
-    rows = [
+    rows: list[tuple[str, ...]] = [
         ("Sales", money(revenue), change_text(change(revenue, before["revenue"]))),
         (
             "Transactions",
@@ -43,12 +45,12 @@ def headline(data: ReportData) -> Section:
         ("Average basket", f"£{basket}", change_text(_basket_change(now, before))),
         ("Branches trading", str(int(now["branches"])), ""),
     ]
-    return Section(
-        "headline",
-        "Headline figures",
-        caption,
-        table=Table(("figure", "this period", "change"), rows),
-    )
+    columns: tuple[str, ...] = ("figure", "this period", "change")
+    if gap:
+        # no change against a partly loaded period: it would read as growth that is not there
+        caption += f" No change is shown: {gap}, so there is no full period to compare with."
+        rows, columns = [row[:2] for row in rows], columns[:2]
+    return Section("headline", "Headline figures", caption, table=Table(columns, rows))
 
 
 def _basket_change(now: dict[str, Any], before: dict[str, Any]) -> Decimal | None:
@@ -80,7 +82,7 @@ def regions(data: ReportData) -> Section:
 
 def league(data: ReportData) -> Section:
     before = {row[0]: Decimal(row[3]) for row in data.tables["previous_branches"].rows}
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for name, region, transactions, revenue, days in data.tables["branches"].rows:
         moved = change(revenue, before.get(name))
         rows.append(
@@ -96,8 +98,13 @@ def league(data: ReportData) -> Section:
         "values": [Decimal(r[2][1:].replace(",", "")) for r in shown],
         "unit": "£",
     }
-    table = Table(("branch", "region", "sales", "transactions", "days", "change"), shown)
+    columns: tuple[str, ...] = ("branch", "region", "sales", "transactions", "days", "change")
     notes = [f"Top and bottom {TOP} of {len(rows)} branches."] if len(rows) > 2 * TOP else []
+    gap = data.scope.previous_gap
+    if gap:
+        shown, columns = [row[:5] for row in shown], columns[:5]
+        notes.append(f"No change column: {gap}, so there is no full period to compare with.")
+    table = Table(columns, shown)
     return Section("league", "Branch league table", caption, chart=chart, table=table, notes=notes)
 
 

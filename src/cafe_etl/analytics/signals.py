@@ -2,7 +2,7 @@
 each a section with one plain sentence naming what was found."""
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -58,6 +58,15 @@ def _weekly_means(rows: list[tuple[Any, ...]]) -> tuple[list[date], list[tuple[A
 def risers_fallers(data: ReportData) -> Section:
     weeks, ranked = _weekly_means(data.tables["week_change"].rows)
     title = "Risers and fallers, week on week"
+    scope = data.scope
+    monday = scope.first + timedelta(days=-scope.first.weekday() % 7)
+    if not ranked and monday + timedelta(days=6) > scope.last:
+        return Section(
+            "risers_fallers",
+            title,
+            "The period holds no whole week (Monday to Sunday), so there is no"
+            " week-on-week change to show.",
+        )
     if not ranked:
         return Section(
             "risers_fallers",
@@ -98,10 +107,14 @@ def risers_fallers(data: ReportData) -> Section:
 def unusual_days(data: ReportData) -> Section:
     rows = sorted(data.tables["unusual_days"].rows, key=lambda r: (-abs(r[5]), r[0], r[1]))
     if not rows:
+        judged = int(data.tables["judged"].rows[0][1])
         return Section(
             "unusual_days",
             "Unusual days",
-            "No branch had a day far outside its usual range for that weekday.",
+            "No branch had a day far outside its usual range for that weekday."
+            if judged
+            else "Not enough history yet to judge unusual days (needs at least 4 earlier"
+            " same weekdays).",
         )
     day, name, _, revenue, usual, *_ = rows[0]
     ratio = Decimal(revenue) / Decimal(usual)
@@ -134,7 +147,9 @@ def unusual_days(data: ReportData) -> Section:
 
 def missing_reports(data: ReportData) -> Section:
     rows = data.tables["missing_reports"].rows
-    if not rows:
+    if not rows and not int(data.tables["judged"].rows[0][0]):
+        caption = "Not enough history yet to judge missing reports (needs 4 weeks of files)."
+    elif not rows:
         caption = "Every branch sent a report for every day it usually trades."
     else:
         day, name, _ = rows[0]
