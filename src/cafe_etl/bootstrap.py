@@ -11,7 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from cafe_etl.analytics.data import Request
-from cafe_etl.analytics.reference import BranchRow, apply_branch_reference, read_branch_file
+from cafe_etl.analytics.reference import (
+    BranchRow,
+    apply_branch_reference,
+    read_branch_file,
+    regions_out_of_date,
+)
 from cafe_etl.analytics.report import write_report
 from cafe_etl.config import Settings
 from cafe_etl.errors import ConfigError
@@ -62,6 +67,10 @@ class Services:
     def report(self, request: Request, out: Path | None = None, fmt: str = "html") -> Path:
         """Write the manager's report (or its tables as csv/json); return where."""
         return write_report(self.warehouse, request, out, fmt)
+
+    def regions_out_of_date(self) -> list[str]:
+        """Branches whose region differs from the branch file's (none without a file)."""
+        return regions_out_of_date(self.warehouse, self.branch_rows) if self.branch_rows else []
 
     def apply_branch_reference(self) -> int:
         """Regions and opening dates from the branch file (or the shipped regions); the

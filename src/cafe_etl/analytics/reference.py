@@ -107,3 +107,11 @@ def apply_branch_reference(warehouse: Warehouse, rows: list[BranchRow]) -> int:
                     "INSERT INTO branch_dates VALUES (?, ?, ?)", (branch_id, row.opened, row.closed)
                 )
     return changed
+
+
+def regions_out_of_date(warehouse: Warehouse, rows: list[BranchRow]) -> list[str]:
+    """Branches whose region in the warehouse is not the branch file's (read only: commands
+    that only read say so rather than write; ``cafe-etl run`` applies the file)."""
+    own = {row.branch.casefold(): row.region for row in rows}
+    known = warehouse.execute("SELECT branch_name, region FROM branches ORDER BY branch_name")
+    return [name for name, region in known if own.get(name.casefold(), region) != region]

@@ -220,6 +220,7 @@ def status(
     with bootstrap(ctx, load_settings(warehouse=warehouse), migrate=False) as services:
         for table in status_tables(read_status(services.warehouse), by_branch=by_branch):
             console.print(table)
+        _say_if_regions_out_of_date(services)
 
 
 @app.command()
@@ -239,8 +240,20 @@ def report(
 
     request = Request(_optional_date(first), _optional_date(last), region, branch)
     with bootstrap(ctx, load_settings(warehouse=warehouse)) as services:
+        _say_if_regions_out_of_date(services)
         written = services.report(request, out, fmt)
     console.print(f"wrote {written}", highlight=False, soft_wrap=True)
+
+
+def _say_if_regions_out_of_date(services: Services) -> None:
+    if stale := services.regions_out_of_date():
+        console.print(
+            f"note: {', '.join(stale[:3])}{', …' if len(stale) > 3 else ''}"
+            f" ({len(stale)} {'branch has' if len(stale) == 1 else 'branches have'} another"
+            " region in CAFE_ETL_BRANCHES_FILE than in the warehouse): the file applies at"
+            " the next cafe-etl run",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
 
 
 @app.command()
