@@ -36,23 +36,9 @@ from bench_postgres import database  # noqa: E402
 import postgres_server  # noqa: E402
 from cafe_etl.generate import generate  # noqa: E402
 from cafe_etl.warehouse import connect  # noqa: E402
+from cafe_etl.warehouse.dialects import view_names  # noqa: E402
 
-VIEWS = (
-    "branch_daily_sales",
-    "region_daily_sales",
-    "basket_averages",
-    "product_daily_sales",
-    "product_region_daily_sales",
-    "busy_hours",
-    "payment_mix",
-    "branch_week_change",
-    "region_week_change",
-    "product_lifecycle",
-    "missing_reports",
-    "unusual_days",
-    "repeat_visits",
-    "rejected_rows_daily",
-)
+VIEWS = view_names()
 LAST_DAY = date(2026, 11, 22)
 
 

@@ -34,6 +34,12 @@ VIEWS = [
 ]
 
 
+def test_the_views_the_issue_asks_for_are_the_ones_the_migration_creates() -> None:
+    from cafe_etl.warehouse.dialects import view_names
+
+    assert view_names() == VIEWS
+
+
 def filled(url: str) -> Warehouse:
     connection = connect(url)
     connection.migrate()

@@ -2,6 +2,7 @@
 batch in one transaction (one COPY per table, one commit). A file that fails returns only its
 own message in ``batchItemFailures``; the others stay loaded. No DuckDB here."""
 
+import functools
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -25,15 +26,13 @@ logger = Logger()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 copy_config_to_registered_loggers(source_logger=logger, include={"cafe_etl"})
-_service: LoadStaged | None = None
 
 
+@functools.cache
 def service() -> LoadStaged:
-    """Built at the first invocation (cold start): settings, password, connection, schema."""
-    global _service
-    if _service is None:
-        _service = load_wiring(load_settings())
-    return _service
+    """Built at the first invocation (cold start): settings, password, connection, schema;
+    a failure is not cached, so the next invocation tries again."""
+    return load_wiring(load_settings())
 
 
 def load_batch(records: list[dict[str, Any]]) -> dict[str, Exception]:
@@ -79,7 +78,6 @@ def handler(event: dict[str, Any], context: Any) -> Mapping[str, object]:
 
 def shutdown() -> None:
     """Close the warehouse connection, as a container's end does."""
-    global _service
-    if _service is not None:
-        _service.warehouse.close()
-        _service = None
+    if service.cache_info().currsize:
+        service().warehouse.close()
+        service.cache_clear()

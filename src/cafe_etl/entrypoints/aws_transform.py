@@ -8,6 +8,7 @@ file, sent on like any other; an object deleted since its event is skipped with 
 Imports no database driver: the function's artifact carries none.
 """
 
+import functools
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -30,15 +31,13 @@ logger = Logger()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 copy_config_to_registered_loggers(source_logger=logger, include={"cafe_etl"})
-_wiring: TransformWiring | None = None
 
 
+@functools.cache
 def wiring() -> TransformWiring:
-    """Built at the first invocation (cold start): settings, SSM secrets, clients."""
-    global _wiring
-    if _wiring is None:
-        _wiring = transform_wiring(load_settings())
-    return _wiring
+    """Built at the first invocation (cold start): settings, SSM secrets, clients; a failure
+    is not cached, so the next invocation tries again."""
+    return transform_wiring(load_settings())
 
 
 def record_handler(record: SQSRecord) -> None:

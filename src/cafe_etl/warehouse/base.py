@@ -117,7 +117,7 @@ class Warehouse(ABC):
                     continue
                 if not migration.transactional:
                     return migration
-                for statement in _statements(migration.sql):
+                for statement in split_statements(migration.sql):
                     self.execute(statement)
                 self._record_migration(migration)
                 applied.append(migration.name)
@@ -132,7 +132,7 @@ class Warehouse(ABC):
                 "SELECT step FROM schema_migration_steps WHERE version = ?", (migration.version,)
             )
         }
-        for step, statement in enumerate(_statements(migration.sql)):
+        for step, statement in enumerate(split_statements(migration.sql)):
             if step in done:
                 continue
             self.execute(statement)
@@ -288,7 +288,8 @@ def _lease_session(name: str) -> int | None:
     return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
 
 
-def _statements(sql: str) -> list[str]:
+def split_statements(sql: str) -> list[str]:
+    """The statements of a migration file (comment lines dropped, split at semicolons)."""
     lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
     return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
 

@@ -5,8 +5,11 @@ from ``migrations/common/NNN_analytics_views.sql`` with sqlglot (PostgreSQL in, 
 a unit test fails when the two drift apart, so the Redshift text is never edited by hand.
 """
 
+import re
 from importlib import resources
 from pathlib import Path
+
+from cafe_etl.warehouse.base import split_statements
 
 VIEWS_FILE = "021_analytics_views.sql"
 HEADER = (
@@ -15,9 +18,10 @@ HEADER = (
 )
 
 
-def _split(sql: str) -> list[str]:
-    lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
-    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
+def view_names() -> list[str]:
+    """The analytics views, in the order the migration creates them."""
+    source = (migrations_folder() / "common" / VIEWS_FILE).read_text(encoding="utf-8")
+    return re.findall(r"^CREATE VIEW (\w+)", source, flags=re.MULTILINE)
 
 
 def redshift_views(source: str) -> str:
@@ -26,7 +30,7 @@ def redshift_views(source: str) -> str:
 
     statements = [
         sqlglot.transpile(statement, read="postgres", write="redshift", pretty=True)[0]
-        for statement in _split(source)
+        for statement in split_statements(source)
     ]
     return HEADER.format(name=VIEWS_FILE) + ";\n\n".join(statements) + ";\n"
 

@@ -325,15 +325,18 @@ class RedshiftWarehouse(PostgresWarehouse):
         return password
 
 
+def _fields(error: Exception) -> dict[str, object]:
+    """The server's error fields (the driver passes them as a dict; empty for its own)."""
+    return error.args[0] if error.args and isinstance(error.args[0], dict) else {}
+
+
 def _state(error: Exception) -> str:
-    """The SQLSTATE of a server error (the driver passes the server's fields as a dict)."""
-    detail = error.args[0] if error.args and isinstance(error.args[0], dict) else {}
-    return str(detail.get("C", ""))
+    """The SQLSTATE of a server error."""
+    return str(_fields(error).get("C", ""))
 
 
 def _message(error: Exception) -> str:
-    detail = error.args[0] if error.args and isinstance(error.args[0], dict) else {}
-    return str(detail.get("M", "")) or str(error) or type(error).__name__
+    return str(_fields(error).get("M", "")) or str(error) or type(error).__name__
 
 
 def _seconds(text: str | None, where: str) -> float:
